@@ -1,0 +1,88 @@
+# skiff: one multi-call binary, its tests, images and benchmarks.
+# `make` builds build/skiff; see README.md for the rest.
+
+MODULES := common api server controllers scheduler agent runtime netns volumes cli
+PKGS := jansson yaml-0.1 libseccomp libcap libnl-3.0 libnl-route-3.0 libnftables ldns \
+	libmicrohttpd sqlite3 gnutls libcurl
+
+BUILD ?= build
+CC ?= cc
+PREFIX ?= /usr/local
+WARNINGS := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wformat=2 \
+	-Wimplicit-fallthrough -Wvla -Werror
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fno-strict-aliasing $(WARNINGS) $(CFLAGS) \
+	$(EXTRA_CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+ALL_LDFLAGS := -Wl,--as-needed $(LDFLAGS) $(EXTRA_LDFLAGS)
+
+SRCS := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
+OBJS := $(SRCS:%.c=$(BUILD)/%.o)
+# everything but the command layer: what unit tests link against
+LIB_OBJS := $(filter-out $(BUILD)/cli/%,$(OBJS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+HDRS := $(wildcard */*.h tests/unit/*.h)
+
+.PHONY: all deps check test unit asan fuzz format format-check rootfs bench install up clean
+
+all: $(BUILD)/skiff $(UNIT_BINS)
+
+$(BUILD)/%.o: %.c $(HDRS) | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/skiff: $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+# Fail early, with the fix, when the build's libraries are missing.
+.PHONY: deps-ok
+deps-ok:
+	@pkg-config --exists $(PKGS) || { echo "missing build libraries: run 'sudo make deps'" >&2; \
+		pkg-config --print-errors --exists $(PKGS); exit 1; }
+
+deps:
+	@scripts/deps.sh
+
+unit: all
+	@tests/run.sh --unit
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run.sh --all
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+		EXTRA_CFLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" all
+	@SKIFF_BUILD=build-asan tests/run.sh --unit --integration
+
+fuzz:
+	@tests/fuzz/run.sh
+
+format:
+	@clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS)
+
+format-check:
+	@tests/format-check.sh
+
+rootfs: all
+	@rootfs-examples/build.sh
+
+bench: all
+	@bench/run.sh
+
+install: $(BUILD)/skiff
+	install -D -m 0755 $(BUILD)/skiff $(DESTDIR)$(PREFIX)/bin/skiff
+
+up: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory rootfs
+	@scripts/up.sh
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,143 @@
+/* common: the error convention, allocation, cleanup helpers, logging,
+ * files and strings that every other module of skiff stands on.
+ * Prefix: sk_. */
+#ifndef SKIFF_COMMON_H
+#define SKIFF_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+/* ---- errors ------------------------------------------------------------
+ * A fallible function returns a negative value and fills the sk_err passed
+ * last. Callers add context on the way up with sk_err_wrap(); only the
+ * command layer prints. `code` is an errno value when the failure came from
+ * the system (0 otherwise), so callers can still branch on ENOENT etc. */
+#define SK_ERR_MSG_MAX 2048
+
+typedef struct sk_err {
+	int code;
+	char msg[SK_ERR_MSG_MAX];
+} sk_err;
+
+/* Fill err with "fmt..." and return -1. */
+int sk_err_set(sk_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Fill err with "fmt...: strerror(errnum)" and return -1; code = errnum. */
+int sk_err_sys(sk_err *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Prepend context: "fmt...: <previous message>"; keeps code; returns -1. */
+int sk_err_wrap(sk_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sk_err_clear(sk_err *err);
+
+/* ---- allocation: out-of-memory is decided once, here, by aborting ------ */
+void *sk_malloc(size_t n);
+void *sk_calloc(size_t n, size_t size);
+void *sk_realloc(void *p, size_t n);
+char *sk_strdup(const char *s);
+char *sk_strndup(const char *s, size_t n);
+char *sk_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *sk_vasprintf(const char *fmt, va_list ap);
+
+/* ---- cleanup attributes and ownership moves ---------------------------- */
+void sk_freep(void *p);
+void sk_closep(int *fd);
+void sk_fclosep(FILE **f);
+void sk_strvfreep(char ***v);
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(sk_freep)
+#define _cleanup_close_ _cleanup_(sk_closep)
+#define _cleanup_fclose_ _cleanup_(sk_fclosep)
+#define _cleanup_strv_ _cleanup_(sk_strvfreep)
+
+/* Hand a pointer or fd on: the variable is emptied so its cleanup is a no-op. */
+#define move_ptr(p)                      \
+	({                               \
+		typeof(p) _moved_ = (p); \
+		(p) = NULL;              \
+		_moved_;                 \
+	})
+#define move_fd(fd)                    \
+	({                             \
+		int _moved_fd_ = (fd); \
+		(fd) = -1;             \
+		_moved_fd_;            \
+	})
+
+#define SK_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define SK_UNUSED __attribute__((unused))
+
+/* ---- logging: to stderr, one line each, with a level ------------------- */
+enum sk_log_level { SK_LOG_ERROR, SK_LOG_WARN, SK_LOG_INFO, SK_LOG_DEBUG };
+extern int sk_log_level;
+void sk_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define sk_error(...) sk_log(SK_LOG_ERROR, __VA_ARGS__)
+#define sk_warn(...) sk_log(SK_LOG_WARN, __VA_ARGS__)
+#define sk_info(...) sk_log(SK_LOG_INFO, __VA_ARGS__)
+#define sk_debug(...) sk_log(SK_LOG_DEBUG, __VA_ARGS__)
+
+/* ---- growable string buffer -------------------------------------------- */
+typedef struct sk_buf {
+	char *data; /* always NUL-terminated when non-NULL */
+	size_t len;
+	size_t cap;
+} sk_buf;
+
+void sk_buf_init(sk_buf *b);
+void sk_buf_free(sk_buf *b);
+void sk_buf_reset(sk_buf *b);
+void sk_buf_append(sk_buf *b, const void *data, size_t n);
+void sk_buf_puts(sk_buf *b, const char *s);
+void sk_buf_putc(sk_buf *b, char c);
+void sk_buf_printf(sk_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Take the buffer's string; the buffer is left empty. Never NULL. */
+char *sk_buf_steal(sk_buf *b);
+#define _cleanup_buf_ _cleanup_(sk_buf_free)
+
+/* ---- strings ------------------------------------------------------------ */
+bool sk_streq(const char *a, const char *b); /* NULL-safe */
+bool sk_startswith(const char *s, const char *prefix);
+bool sk_endswith(const char *s, const char *suffix);
+/* Parse a whole decimal string into an integer in [min, max]. */
+int sk_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out, sk_err *err);
+size_t sk_strv_len(char *const *v);
+void sk_strv_free(char **v);
+/* Append a copy of s to a NULL-terminated vector (reallocated). */
+char **sk_strv_push(char **v, const char *s);
+
+/* ---- files -------------------------------------------------------------- */
+/* Read a whole file (at most max bytes; 0 = 64 MiB); NUL-terminated. */
+int sk_read_file(const char *path, size_t max, char **out, size_t *len, sk_err *err);
+int sk_read_fd(int fd, size_t max, char **out, size_t *len, sk_err *err);
+/* Write a file by temporary name, fsync and rename: readers see old or new. */
+int sk_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, sk_err *err);
+/* Write a string into an existing file (sysfs, cgroupfs, procfs). */
+int sk_write_string(const char *path, const char *s, sk_err *err);
+int sk_write_all(int fd, const void *data, size_t len);
+int sk_mkdir_p(const char *path, mode_t mode, sk_err *err);
+/* Remove a tree without crossing mount points or following symlinks. */
+int sk_rm_rf(const char *path, sk_err *err);
+bool sk_path_exists(const char *path);
+char *sk_path_join(const char *a, const char *b);
+
+/* ---- time --------------------------------------------------------------- */
+int64_t sk_now_ns(void);       /* CLOCK_REALTIME */
+int64_t sk_monotonic_ns(void); /* CLOCK_MONOTONIC */
+/* RFC 3339 UTC, second precision ("2026-11-25T16:52:31Z"); buf >= 32. */
+void sk_rfc3339(int64_t unix_sec, char *buf, size_t n);
+/* RFC 3339 UTC with nanoseconds, as CRI logs use; buf >= 40. */
+void sk_rfc3339_nano(int64_t unix_ns, char *buf, size_t n);
+int sk_parse_rfc3339(const char *s, int64_t *unix_sec);
+
+/* ---- identifiers -------------------------------------------------------- */
+/* A random RFC 4122 v4 UUID, lower case; buf >= 37. */
+void sk_uuid4(char *buf, size_t n);
+/* n random lower-case alphanumerics and a NUL (buf >= n + 1), as
+ * Kubernetes' generateName suffix; n <= 64. */
+void sk_random_alnum(char *buf, size_t n);
+
+#endif
