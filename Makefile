@@ -6,6 +6,14 @@ PKGS := jansson yaml-0.1 libseccomp libcap libnl-3.0 libnl-route-3.0 libnftables
 	libmicrohttpd sqlite3 gnutls libcurl
 
 BUILD ?= build
+V ?= 0
+ifeq ($(V),0)
+Q := @
+say = @echo "  $(1)	$(2)"
+else
+Q :=
+say = @true
+endif
 CC ?= cc
 PREFIX ?= /usr/local
 WARNINGS := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wformat=2 \
@@ -30,14 +38,17 @@ all: $(BUILD)/skiff $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c $(HDRS) | deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/skiff: $(OBJS)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 # Fail early, with the fix, when the build's libraries are missing.
 .PHONY: deps-ok

@@ -140,4 +140,31 @@ void sk_uuid4(char *buf, size_t n);
  * Kubernetes' generateName suffix; n <= 64. */
 void sk_random_alnum(char *buf, size_t n);
 
+/* ---- event loop --------------------------------------------------------
+ * One epoll loop per daemon (supervisor, agent, server helpers): fds with
+ * callbacks, one-shot timers, and signals delivered through signalfd. A
+ * callback returning < 0 stops the loop with that error. */
+typedef struct sk_loop sk_loop;
+typedef int (*sk_loop_fd_cb)(sk_loop *loop, int fd, uint32_t events, void *data);
+typedef int (*sk_loop_timer_cb)(sk_loop *loop, void *data);
+typedef int (*sk_loop_signal_cb)(sk_loop *loop, int signo, void *data);
+
+int sk_loop_new(sk_loop **out, sk_err *err);
+void sk_loop_free(sk_loop *loop);
+/* events: EPOLLIN/EPOLLOUT...; one registration per fd. */
+int sk_loop_add_fd(sk_loop *loop, int fd, uint32_t events, sk_loop_fd_cb cb, void *data,
+		   sk_err *err);
+int sk_loop_mod_fd(sk_loop *loop, int fd, uint32_t events, sk_err *err);
+void sk_loop_del_fd(sk_loop *loop, int fd);
+/* A one-shot timer after delay_ms; returns an id > 0 for cancelling. */
+uint64_t sk_loop_add_timer(sk_loop *loop, int64_t delay_ms, sk_loop_timer_cb cb, void *data);
+void sk_loop_cancel_timer(sk_loop *loop, uint64_t id);
+/* Block signo and deliver it to cb from the loop. */
+int sk_loop_add_signal(sk_loop *loop, int signo, sk_loop_signal_cb cb, void *data, sk_err *err);
+/* Run until sk_loop_stop() or a callback fails (then -1 with its error). */
+int sk_loop_run(sk_loop *loop, sk_err *err);
+void sk_loop_stop(sk_loop *loop);
+/* The error a failing callback leaves for sk_loop_run to return. */
+sk_err *sk_loop_err(sk_loop *loop);
+
 #endif

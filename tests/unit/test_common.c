@@ -82,8 +82,58 @@ static void test_time_and_ids(void)
 	is_int(strlen(suffix), 5, "random suffix");
 }
 
+static int on_timer(sk_loop *loop, void *data)
+{
+	int *order = data;
+
+	*order = *order * 10 + 2;
+	sk_loop_stop(loop);
+	return 0;
+}
+
+static int on_early_timer(sk_loop *loop SK_UNUSED, void *data)
+{
+	int *order = data;
+
+	*order = *order * 10 + 1;
+	return 0;
+}
+
+static int on_pipe(sk_loop *loop, int fd, uint32_t events SK_UNUSED, void *data)
+{
+	char c;
+	int *got = data;
+
+	if (read(fd, &c, 1) == 1)
+		*got = c;
+	sk_loop_del_fd(loop, fd);
+	return 0;
+}
+
+static void test_loop(void)
+{
+	sk_loop *loop = NULL;
+	sk_err err = {0};
+	int order = 0, got = 0, p[2];
+
+	ok(sk_loop_new(&loop, &err) == 0, "loop created");
+	ok(pipe(p) == 0 && write(p[1], "x", 1) == 1, "pipe");
+	ok(sk_loop_add_fd(loop, p[0], 1 /* EPOLLIN */, on_pipe, &got, &err) == 0, "add fd");
+	sk_loop_add_timer(loop, 30, on_timer, &order);
+	sk_loop_add_timer(loop, 5, on_early_timer, &order);
+	uint64_t never = sk_loop_add_timer(loop, 10, on_timer, &order);
+	sk_loop_cancel_timer(loop, never);
+	ok(sk_loop_run(loop, &err) == 0, "loop ran");
+	is_int(got, 'x', "fd callback ran");
+	is_int(order, 12, "timers ran in order, the cancelled one not at all");
+	close(p[0]);
+	close(p[1]);
+	sk_loop_free(loop);
+}
+
 int main(void)
 {
+	test_loop();
 	test_errors();
 	test_buf_and_strings();
 	test_files();
