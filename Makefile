@@ -3,7 +3,7 @@
 
 MODULES := common api server controllers scheduler agent runtime netns volumes cli
 PKGS := jansson yaml-0.1 libseccomp libcap libnl-3.0 libnl-route-3.0 libnftables ldns \
-	libmicrohttpd sqlite3 gnutls libcurl
+	libmicrohttpd sqlite3 gnutls libcurl libarchive
 
 BUILD ?= build
 V ?= 0
