@@ -167,4 +167,64 @@ void sk_loop_stop(sk_loop *loop);
 /* The error a failing callback leaves for sk_loop_run to return. */
 sk_err *sk_loop_err(sk_loop *loop);
 
+/* ---- HTTP client (common/http.c, libcurl) ------------------------------
+ * One sk_http per thread: it holds one libcurl handle, so connections are
+ * kept alive between requests to the same server. HTTPS verifies the server
+ * against the given CA (file or PEM text) unless `insecure`; the bearer
+ * token is sent only over TLS, as kubectl does. A transport failure returns
+ * -1 with err->code an errno (ECONNREFUSED, ETIMEDOUT, EPROTO for TLS,
+ * EHOSTUNREACH for name resolution); any HTTP answer, 4xx/5xx included,
+ * returns 0 with its status. */
+typedef struct sk_http sk_http;
+
+struct sk_http_config {
+	const char *server;    /* "https://127.0.0.1:6443" (a path prefix is kept) */
+	const char *ca_file;   /* PEM file of trusted CAs */
+	const char *ca_data;   /* or the PEM text itself */
+	const char *cert_file; /* client certificate (PEM), file or text */
+	const char *cert_data;
+	const char *key_file; /* its private key (PEM), file or text */
+	const char *key_data;
+	const char *token;	 /* bearer token */
+	bool insecure;		 /* skip verification of the server's certificate */
+	long connect_timeout_ms; /* 0: 10 s */
+	long timeout_ms;	 /* whole request; 0: none (streams always have none) */
+	const char *user_agent;	 /* NULL: "skiff" */
+};
+
+struct sk_http_request {
+	const char *method;	  /* NULL: GET, or POST when there is a body */
+	const char *path;	  /* "/api/v1/pods?limit=500", appended to the server URL */
+	const char *accept;	  /* NULL: application/json */
+	const char *content_type; /* NULL with a body: application/json */
+	const char *body;	  /* may be NULL */
+	size_t body_len;
+	long timeout_ms; /* overrides the client's when > 0 */
+};
+
+struct sk_http_response {
+	long status;
+	char *content_type; /* NULL when the server sent none */
+	sk_buf body;
+};
+
+int sk_http_new(const struct sk_http_config *cfg, sk_http **out, sk_err *err);
+void sk_http_free(sk_http *h);
+const char *sk_http_server(const sk_http *h);
+void sk_http_response_free(struct sk_http_response *r);
+/* One request; the whole body is collected (bounded at 256 MiB). */
+int sk_http_do(sk_http *h, const struct sk_http_request *req, struct sk_http_response *resp,
+	       sk_err *err);
+/* A streaming request (watch, logs -f). For a 2xx answer, cb gets the body
+ * as it arrives: one line at a time without its '\n' when `lines` (a
+ * trailing partial line is delivered at the end), else each chunk as
+ * received. cb returning < 0 stops the stream with that error; > 0 stops
+ * it quietly (return 0). A non-2xx answer is collected into resp->body
+ * instead. resp->status is set in both cases. */
+typedef int (*sk_http_data_cb)(const char *data, size_t len, void *ctx, sk_err *err);
+int sk_http_stream(sk_http *h, const struct sk_http_request *req, bool lines, sk_http_data_cb cb,
+		   void *ctx, struct sk_http_response *resp, sk_err *err);
+/* Percent-encode a URL query or path component (RFC 3986 unreserved kept). */
+char *sk_url_escape(const char *s);
+
 #endif
