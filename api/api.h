@@ -403,6 +403,16 @@ const char *api_age(json_t *obj, int64_t now, char *buf, size_t n);
  * Init:0/1, ...); buf >= 64. */
 const char *api_pod_status_text(json_t *pod, char *buf, size_t n);
 
+/* ---- printing as kubectl prints (api/yaml_dump.c; owned by the CLI) ---- */
+/* Append v as `kubectl -o yaml` prints it (sigs.k8s.io/yaml over go-yaml
+ * v2): go-yaml's key order, block style, timestamps and YAML 1.1 look-alikes
+ * double-quoted, multi-line strings as literal blocks, folding at column 80.
+ * Ends with a newline. */
+void api_yaml_dump(json_t *v, sk_buf *out);
+/* Append v as `kubectl -o json` prints it (Go's json.MarshalIndent with
+ * four spaces: sorted keys, <>& escaped as \u003c...), with a newline. */
+void api_json_dump(json_t *v, sk_buf *out);
+
 /* ---- lists, scale ------------------------------------------------------- */
 /* A new {"kind":"<Kind>List","apiVersion",metadata:{resourceVersion},
  * items}; items is borrowed (a reference is taken), NULL gives []. */

@@ -1,0 +1,84 @@
+/* api_yaml_dump and api_json_dump against what kubectl 1.33 printed for
+ * the same objects (tests/unit/data/kubectl_print: X.in.json was served to
+ * `kubectl get -o yaml|json`, X.yaml and X.json are its output), plus
+ * small cases that pin the rules one at a time. */
+#include "../../api/api.h"
+#include "tap.h"
+
+static char *dump(json_t *v, bool yaml)
+{
+	sk_buf b;
+
+	sk_buf_init(&b);
+	if (yaml)
+		api_yaml_dump(v, &b);
+	else
+		api_json_dump(v, &b);
+	return sk_buf_steal(&b);
+}
+
+static void fixture(const char *name)
+{
+	const char *top = getenv("SKIFF_TOP") ? getenv("SKIFF_TOP") : ".";
+	_cleanup_free_ char *in =
+		sk_asprintf("%s/tests/unit/data/kubectl_print/%s.in.json", top, name);
+	json_error_t je;
+	json_t *obj = json_load_file(in, 0, &je);
+
+	ok(obj != NULL, "%s loads (%s)", in, obj ? "ok" : je.text);
+	if (!obj)
+		return;
+	for (int yaml = 1; yaml >= 0; yaml--) {
+		_cleanup_free_ char *path = sk_asprintf("%s/tests/unit/data/kubectl_print/%s.%s",
+							top, name, yaml ? "yaml" : "json");
+		_cleanup_free_ char *want = NULL;
+		_cleanup_free_ char *got = dump(obj, yaml);
+		size_t len;
+		sk_err err = {0};
+
+		if (sk_read_file(path, 0, &want, &len, &err) < 0) {
+			ok(0, "%s: %s", path, err.msg);
+			continue;
+		}
+		if (!ok(strcmp(got, want) == 0, "%s as kubectl -o %s prints it", name,
+			yaml ? "yaml" : "json")) {
+			size_t i = 0;
+
+			while (got[i] && got[i] == want[i])
+				i++;
+			printf("#   first difference at byte %zu:\n#   got  \"%.60s\"\n#   want "
+			       "\"%.60s\"\n",
+			       i, got + i, want + i);
+		}
+	}
+	json_decref(obj);
+}
+
+static void yaml_is(const char *json, const char *want, const char *name)
+{
+	json_error_t je;
+	json_t *v = json_loads(json, JSON_DECODE_ANY, &je);
+	_cleanup_free_ char *got = v ? dump(v, true) : NULL;
+
+	is_str(got, want, "%s", name);
+	json_decref(v);
+}
+
+int main(void)
+{
+	fixture("x");
+	fixture("y");
+	fixture("r");
+	yaml_is("{\"b\":1,\"a\":\"x\"}", "a: x\nb: 1\n", "keys sorted");
+	yaml_is("{\"a10\":1,\"a2\":2}", "a2: 2\na10: 1\n", "numbers in keys compare as numbers");
+	yaml_is("{\"t\":\"2026-11-25T16:52:31Z\"}", "t: \"2026-11-25T16:52:31Z\"\n",
+		"timestamps quoted");
+	yaml_is("{\"s\":[{\"a\":1,\"b\":[]}]}", "s:\n- a: 1\n  b: []\n",
+		"sequence in a mapping is not indented; empty list in flow style");
+	yaml_is("{\"p\":\"80\",\"o\":\"on\",\"e\":\"\",\"n\":null}",
+		"e: \"\"\n\"n\": null\no: \"on\"\np: \"80\"\n", "look-alikes quoted");
+	yaml_is("{\"c\":\"a\\nb\\n\"}", "c: |\n  a\n  b\n", "multi-line strings as literal blocks");
+	yaml_is("{\"r\":1.0,\"f\":0.5,\"g\":1e-7}", "f: 0.5\ng: 1e-07\nr: 1\n", "reals as go-yaml");
+	yaml_is("[[1,2],{}]", "- - 1\n  - 2\n- {}\n", "nested sequences");
+	return done_testing();
+}
