@@ -32,7 +32,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HDRS := $(wildcard */*.h tests/unit/*.h)
 
-.PHONY: all deps check test unit asan fuzz format format-check rootfs bench install up clean
+.PHONY: all deps check test unit asan fuzz format format-check rootfs rootfs-debian bench install up clean
 
 all: $(BUILD)/skiff $(UNIT_BINS)
 
@@ -81,8 +81,12 @@ format:
 format-check:
 	@tests/format-check.sh
 
+# IMAGE_DIR=DIR imports into another store than /var/lib/skiff/images
 rootfs: all
-	@rootfs-examples/build.sh
+	@rootfs-examples/build.sh $(if $(IMAGE_DIR),--image-dir $(IMAGE_DIR))
+
+rootfs-debian: all
+	@rootfs-examples/build.sh $(if $(IMAGE_DIR),--image-dir $(IMAGE_DIR)) debian
 
 bench: all
 	@bench/run.sh

@@ -5,6 +5,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "../runtime/runtime.h"
 
 static const char image_usage[] =
@@ -19,6 +21,12 @@ static const char image_usage[] =
 	"\n"
 	"  --image-dir DIR  the image store (default " RT_IMAGE_DIR_DEFAULT ")\n"
 	"  -q, --quiet      ls: print NAME:TAG only\n"
+	"CONFIG: what a container runs when its Pod does not say (command replaces\n"
+	"the entrypoint, args replace the cmd):\n"
+	"  --entrypoint ARGV  a JSON array ('[\"httpd\",\"-f\"]') or a shell command line\n"
+	"  --cmd ARGV         the same, for the default arguments\n"
+	"  --env KEY=VALUE    an environment variable (repeat)\n"
+	"  --workdir DIR      the working directory\n"
 	"  -f, --force      rm: remove the name even while a container uses the image\n"
 	"                   (its files go when the container is gone)\n";
 
@@ -26,7 +34,47 @@ struct image_opts {
 	const char *image_dir;
 	bool quiet;
 	bool force;
+	struct rt_image_config config;
 };
+
+static void image_opts_free(struct image_opts *o)
+{
+	sk_strv_free(o->config.entrypoint);
+	sk_strv_free(o->config.cmd);
+	sk_strv_free(o->config.env);
+}
+
+/* A JSON array of strings is the exec form; anything else is a shell
+ * command line, run as /bin/sh -c, as a Dockerfile's shell form. */
+static int parse_argv_option(const char *opt, const char *text, char ***out)
+{
+	json_error_t jerr;
+	json_t *v, *item;
+	size_t i;
+
+	sk_strv_free(*out);
+	*out = NULL;
+	if (text[strspn(text, " \t")] != '[') {
+		*out = sk_strv_push(sk_strv_push(sk_strv_push(NULL, "/bin/sh"), "-c"), text);
+		return 0;
+	}
+	v = json_loads(text, 0, &jerr);
+	if (!v || !json_is_array(v)) {
+		json_decref(v);
+		return cli_failf("image import: --%s: not a JSON array of strings: %s", opt,
+				 v ? "not an array" : jerr.text);
+	}
+	*out = sk_calloc(1, sizeof(char *));
+	json_array_foreach (v, i, item) {
+		if (!json_is_string(item)) {
+			json_decref(v);
+			return cli_failf("image import: --%s: element %zu is not a string", opt, i);
+		}
+		*out = sk_strv_push(*out, json_string_value(item));
+	}
+	json_decref(v);
+	return 0;
+}
 
 /* Options may come before or after the operands (GNU getopt permutes). */
 static int parse_image_opts(int argc, char **argv, struct image_opts *o)
@@ -35,6 +83,10 @@ static int parse_image_opts(int argc, char **argv, struct image_opts *o)
 		{"image-dir", required_argument, NULL, 'd'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"force", no_argument, NULL, 'f'},
+		{"entrypoint", required_argument, NULL, 'E'},
+		{"cmd", required_argument, NULL, 'C'},
+		{"env", required_argument, NULL, 'e'},
+		{"workdir", required_argument, NULL, 'w'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -54,6 +106,20 @@ static int parse_image_opts(int argc, char **argv, struct image_opts *o)
 		case 'f':
 			o->force = true;
 			break;
+		case 'E':
+			if (parse_argv_option("entrypoint", optarg, &o->config.entrypoint))
+				return 1;
+			break;
+		case 'C':
+			if (parse_argv_option("cmd", optarg, &o->config.cmd))
+				return 1;
+			break;
+		case 'e':
+			o->config.env = sk_strv_push(o->config.env, optarg);
+			break;
+		case 'w':
+			o->config.workdir = optarg;
+			break;
 		case 'h':
 			fputs(image_usage, stdout);
 			exit(0);
@@ -71,16 +137,21 @@ static int image_import(int argc, char **argv)
 	struct rt_image img = {0};
 	sk_err err = {0};
 
+	int status = 0;
+
 	if (parse_image_opts(argc, argv, &o))
-		return 1;
-	if (argc - optind != 2)
-		return cli_failf("image import: want NAME[:TAG] and a directory or tarball "
-				 "(see skiff image --help)");
-	if (rt_image_import(o.image_dir, argv[optind], argv[optind + 1], &img, &err) < 0)
-		return cli_fail(&err);
-	printf("%s:%s %.12s\n", img.name, img.tag, img.id);
+		status = 1;
+	else if (argc - optind != 2)
+		status = cli_failf("image import: want NAME[:TAG] and a directory or tarball "
+				   "(see skiff image --help)");
+	else if (rt_image_import(o.image_dir, argv[optind], argv[optind + 1], &o.config, &img,
+				 &err) < 0)
+		status = cli_fail(&err);
+	else
+		printf("%s:%s %.12s\n", img.name, img.tag, img.id);
 	rt_image_clear(&img);
-	return 0;
+	image_opts_free(&o);
+	return status;
 }
 
 static void format_age(int64_t created, char *buf, size_t n)
@@ -171,6 +242,23 @@ static int image_rm(int argc, char **argv)
 	return status;
 }
 
+/* A vector as a JSON array: unambiguous whatever its strings hold. */
+static void print_argv(const char *label, char **v)
+{
+	json_t *a;
+	char *text;
+
+	if (!v)
+		return;
+	a = json_array();
+	for (size_t i = 0; v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	text = json_dumps(a, JSON_COMPACT);
+	printf("%s:%*s%s\n", label, (int)(11 - strlen(label)), "", text);
+	free(text);
+	json_decref(a);
+}
+
 static int image_inspect(int argc, char **argv)
 {
 	struct image_opts o = {0};
@@ -185,10 +273,15 @@ static int image_inspect(int argc, char **argv)
 	if (rt_image_inspect(o.image_dir, argv[optind], &img, &err) < 0)
 		return cli_fail(&err);
 	sk_rfc3339(img.created, created, sizeof(created));
-	printf("name:    %s\ntag:     %s\nid:      %s\nrootfs:  %s\ncreated: %s\n"
-	       "size:    %llu\nsource:  %s\n",
+	printf("name:       %s\ntag:        %s\nid:         %s\nrootfs:     %s\n"
+	       "created:    %s\nsize:       %llu\nsource:     %s\n",
 	       img.name, img.tag, img.id, img.rootfs, created, (unsigned long long)img.size,
 	       img.source ? img.source : "");
+	print_argv("entrypoint", img.config.entrypoint);
+	print_argv("cmd", img.config.cmd);
+	print_argv("env", img.config.env);
+	if (img.config.workdir)
+		printf("workdir:    %s\n", img.config.workdir);
 	rt_image_clear(&img);
 	return 0;
 }

@@ -355,41 +355,119 @@ static int write_ref(const struct store *s, const char *file, const char *id, sk
 
 /* ---- metadata ------------------------------------------------------------- */
 
-static int write_meta(const char *dir, const char *name, const char *tag, const char *source,
-		      uint64_t size, sk_err *err)
+/* One value per line: backslashes and newlines escaped. */
+static void meta_put(sk_buf *b, const char *key, const char *value)
 {
-	_cleanup_free_ char *path = sk_path_join(dir, "meta");
-	_cleanup_free_ char *src = sk_strdup(source);
-	_cleanup_free_ char *text = NULL;
-
-	for (char *p = src; *p; p++)
-		if (*p == '\n')
-			*p = '?';
-	text = sk_asprintf("name=%s\ntag=%s\ncreated=%lld\nsize=%llu\nsource=%s\n", name, tag,
-			   (long long)(sk_now_ns() / 1000000000), (unsigned long long)size, src);
-	return sk_write_file_atomic(path, text, strlen(text), 0600, err);
+	sk_buf_printf(b, "%s=", key);
+	for (const char *p = value; *p; p++) {
+		if (*p == '\\')
+			sk_buf_puts(b, "\\\\");
+		else if (*p == '\n')
+			sk_buf_puts(b, "\\n");
+		else
+			sk_buf_putc(b, *p);
+	}
+	sk_buf_putc(b, '\n');
 }
 
-/* Fill created, size and source from content/<id>/meta; a missing or
- * damaged file leaves them empty rather than hiding the image. */
+static char *meta_unescape(const char *s)
+{
+	char *out = sk_malloc(strlen(s) + 1), *o = out;
+
+	for (; *s; s++) {
+		if (*s == '\\' && s[1]) {
+			s++;
+			*o++ = *s == 'n' ? '\n' : *s;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static void meta_put_strv(sk_buf *b, const char *key, char *const *v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		meta_put(b, key, v[i]);
+}
+
+static int check_config(const struct rt_image_config *c, sk_err *err)
+{
+	for (size_t i = 0; c->env && c->env[i]; i++)
+		if (!strchr(c->env[i], '=') || c->env[i][0] == '=')
+			return sk_err_set(err, EINVAL, "env \"%s\": want KEY=VALUE", c->env[i]);
+	if (c->workdir && c->workdir[0] != '/')
+		return sk_err_set(err, EINVAL, "workdir \"%s\": must be an absolute path",
+				  c->workdir);
+	return 0;
+}
+
+static int write_meta(const char *dir, const char *name, const char *tag, const char *source,
+		      uint64_t size, const struct rt_image_config *config, sk_err *err)
+{
+	_cleanup_free_ char *path = sk_path_join(dir, "meta");
+	_cleanup_buf_ sk_buf b;
+	char num[32];
+
+	sk_buf_init(&b);
+	meta_put(&b, "name", name);
+	meta_put(&b, "tag", tag);
+	snprintf(num, sizeof(num), "%lld", (long long)(sk_now_ns() / 1000000000));
+	meta_put(&b, "created", num);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)size);
+	meta_put(&b, "size", num);
+	meta_put(&b, "source", source);
+	if (config) {
+		meta_put_strv(&b, "entrypoint", config->entrypoint);
+		meta_put_strv(&b, "cmd", config->cmd);
+		meta_put_strv(&b, "env", config->env);
+		if (config->workdir)
+			meta_put(&b, "workdir", config->workdir);
+	}
+	return sk_write_file_atomic(path, b.data, b.len, 0600, err);
+}
+
+static void meta_apply(struct rt_image *img, const char *key, char *value)
+{
+	struct rt_image_config *c = &img->config;
+	int64_t v;
+	sk_err err;
+
+	if (!strcmp(key, "created") && sk_parse_int64(value, 0, INT64_MAX, &v, &err) == 0)
+		img->created = v;
+	else if (!strcmp(key, "size") && sk_parse_int64(value, 0, INT64_MAX, &v, &err) == 0)
+		img->size = (uint64_t)v;
+	else if (!strcmp(key, "source") && !img->source)
+		img->source = sk_strdup(value);
+	else if (!strcmp(key, "entrypoint"))
+		c->entrypoint = sk_strv_push(c->entrypoint, value);
+	else if (!strcmp(key, "cmd"))
+		c->cmd = sk_strv_push(c->cmd, value);
+	else if (!strcmp(key, "env"))
+		c->env = sk_strv_push(c->env, value);
+	else if (!strcmp(key, "workdir") && !c->workdir)
+		c->workdir = sk_strdup(value);
+}
+
+/* Fill the metadata from content/<id>/meta; a missing or damaged file
+ * leaves it empty rather than hiding the image. */
 static void read_meta(const struct store *s, struct rt_image *img)
 {
 	_cleanup_free_ char *path = content_path(s, img->id, "meta");
 	_cleanup_free_ char *text = NULL;
+	char *save = NULL;
 	sk_err err;
 
-	if (sk_read_file(path, 1 << 16, &text, NULL, &err) < 0)
+	if (sk_read_file(path, 1 << 20, &text, NULL, &err) < 0)
 		return;
-	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-		int64_t v;
-		if (sk_startswith(line, "created=") &&
-		    sk_parse_int64(line + 8, 0, INT64_MAX, &v, &err) == 0)
-			img->created = v;
-		else if (sk_startswith(line, "size=") &&
-			 sk_parse_int64(line + 5, 0, INT64_MAX, &v, &err) == 0)
-			img->size = (uint64_t)v;
-		else if (sk_startswith(line, "source=") && !img->source)
-			img->source = sk_strdup(line + 7);
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		_cleanup_free_ char *value = meta_unescape(eq + 1);
+		meta_apply(img, line, value);
 	}
 }
 
@@ -400,6 +478,10 @@ void rt_image_clear(struct rt_image *img)
 	free(img->id);
 	free(img->rootfs);
 	free(img->source);
+	sk_strv_free(img->config.entrypoint);
+	sk_strv_free(img->config.cmd);
+	sk_strv_free(img->config.env);
+	free(img->config.workdir);
 	memset(img, 0, sizeof(*img));
 }
 
@@ -617,7 +699,8 @@ static int import_locked_commit(struct store *s, const char *tmp, const char *na
 }
 
 static int import_into(struct store *s, const char *tmp, const char *name, const char *tag,
-		       const char *source, struct rt_image *out, sk_err *err)
+		       const char *source, const struct rt_image_config *config,
+		       struct rt_image *out, sk_err *err)
 {
 	_cleanup_free_ char *rootfs = sk_path_join(tmp, "rootfs");
 	_cleanup_free_ char *abs_source = NULL;
@@ -629,7 +712,7 @@ static int import_into(struct store *s, const char *tmp, const char *name, const
 	if (fill_rootfs(source, rootfs, &size, err) < 0)
 		return -1;
 	abs_source = strcmp(source, "-") ? realpath(source, NULL) : NULL;
-	if (write_meta(tmp, name, tag, abs_source ? abs_source : source, size, err) < 0)
+	if (write_meta(tmp, name, tag, abs_source ? abs_source : source, size, config, err) < 0)
 		return -1;
 	if (import_locked_commit(s, tmp, name, tag, id, err) < 0)
 		return -1;
@@ -645,7 +728,7 @@ static int import_into(struct store *s, const char *tmp, const char *name, const
 }
 
 int rt_image_import(const char *image_dir, const char *ref, const char *source,
-		    struct rt_image *out, sk_err *err)
+		    const struct rt_image_config *config, struct rt_image *out, sk_err *err)
 {
 	_cleanup_free_ char *name = NULL;
 	_cleanup_free_ char *tag = NULL;
@@ -656,6 +739,8 @@ int rt_image_import(const char *image_dir, const char *ref, const char *source,
 
 	if (rt_image_ref_parse(ref, &name, &tag, err) < 0)
 		return -1;
+	if (config && check_config(config, err) < 0)
+		return sk_err_wrap(err, "import %s:%s", name, tag);
 	if (store_open(&s, image_dir, true, err) < 0) {
 		store_close(&s);
 		return -1;
@@ -665,7 +750,7 @@ int rt_image_import(const char *image_dir, const char *ref, const char *source,
 	if (mkdir(tmp, 0700) < 0) {
 		ret = sk_err_sys(err, errno, "mkdir %s", tmp);
 	} else {
-		ret = import_into(&s, tmp, name, tag, source, out, err);
+		ret = import_into(&s, tmp, name, tag, source, config, out, err);
 		if (ret < 0) {
 			sk_err ignored;
 			(void)sk_rm_rf(tmp, &ignored);

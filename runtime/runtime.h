@@ -23,6 +23,17 @@
  * only when no reference names it and no overlay mount uses it. */
 #define RT_IMAGE_DIR_DEFAULT "/var/lib/skiff/images"
 
+/* What a container runs when its Pod does not say, as an OCI image config's
+ * Entrypoint, Cmd, Env and WorkingDir: a Pod's `command` replaces the
+ * entrypoint and its `args` replace the cmd, as in Kubernetes. Any of them
+ * may be NULL (vectors are NULL-terminated). */
+struct rt_image_config {
+	char **entrypoint;
+	char **cmd;
+	char **env; /* "KEY=value" */
+	char *workdir;
+};
+
 struct rt_image {
 	char *name;	 /* normalised repository name ("busybox", "reg:5000/a/b") */
 	char *tag;	 /* "latest" when the reference had none */
@@ -31,6 +42,7 @@ struct rt_image {
 	int64_t created; /* unix seconds of the import */
 	uint64_t size;	 /* bytes of regular files, each inode once */
 	char *source;	 /* the directory or tarball it was imported from */
+	struct rt_image_config config;
 };
 
 /* Parse and normalise a reference: *name and *tag are allocated. Errors
@@ -42,10 +54,10 @@ int rt_image_ref_parse(const char *ref, char **name, char **tag, sk_err *err);
  * mount points below it are not crossed) or a .tar/.tar.gz/.tar.xz/... of a
  * rootfs ("-" reads the tarball from stdin; no entry may land outside the
  * image). Atomic: the reference appears only when the copy is complete.
- * When `out` is not NULL it receives the imported image
- * (rt_image_clear() it). */
+ * `config` (may be NULL) is stored with the image. When `out` is not NULL
+ * it receives the imported image (rt_image_clear() it). */
 int rt_image_import(const char *image_dir, const char *ref, const char *source,
-		    struct rt_image *out, sk_err *err);
+		    const struct rt_image_config *config, struct rt_image *out, sk_err *err);
 
 /* The canonical, symlink-free path of the image's rootfs in *rootfs
  * (allocated), or an error naming the image and the store. Use exactly this

@@ -73,6 +73,10 @@ static void test_store(void)
 			    *rootfs2 = NULL, *copy = NULL;
 	struct rt_image *list = NULL;
 	struct rt_image img = {0};
+	char *entrypoint[] = {"httpd", "-f", NULL};
+	char *cmd[] = {"-p", "8888", NULL};
+	char *env[] = {"PATH=/bin", "GREETING=two\nlines \\ slash", NULL};
+	struct rt_image_config config = {entrypoint, cmd, env, "/www"};
 	size_t n = 0;
 	sk_err err = {0};
 
@@ -96,11 +100,25 @@ static void test_store(void)
 		is_str(err.msg, want, "error names the image and the store");
 	}
 	sk_err_clear(&err);
-	if (!ok(rt_image_import(store, "app:1", src, &img, &err) == 0, "import a directory"))
+	if (!ok(rt_image_import(store, "app:1", src, &config, &img, &err) == 0,
+		"import a directory"))
 		printf("#   %s\n", err.msg);
 	is_str(img.name, "app", "imported name");
 	is_int(img.size, 4, "size counts regular file bytes");
 	rt_image_clear(&img);
+	ok(rt_image_inspect(store, "app:1", &img, &err) == 0, "inspect it");
+	is_int(sk_strv_len(img.config.entrypoint), 2, "entrypoint kept");
+	is_str(img.config.entrypoint ? img.config.entrypoint[1] : NULL, "-f", "entrypoint args");
+	is_str(img.config.cmd ? img.config.cmd[1] : NULL, "8888", "cmd kept");
+	is_str(img.config.env ? img.config.env[1] : NULL, env[1], "env kept, escapes undone");
+	is_str(img.config.workdir, "/www", "workdir kept");
+	rt_image_clear(&img);
+	{
+		char *bad_env[] = {"NOEQUALS", NULL};
+		struct rt_image_config bad = {.env = bad_env};
+		ok(rt_image_import(store, "app:2", src, &bad, NULL, &err) < 0, "bad env refused");
+		like(err.msg, "env \"NOEQUALS\": want KEY=VALUE", "and named");
+	}
 	ok(rt_image_resolve(store, "app:1", &rootfs, &err) == 0, "resolve it");
 	copy = rootfs ? sk_path_join(rootfs, "etc/hostname") : sk_strdup("");
 	{
@@ -113,7 +131,7 @@ static void test_store(void)
 	ok(rt_image_resolve(store, "app", &rootfs2, &err) < 0, "no tag means latest");
 	like(err.msg, "\"app:latest\" not found", "error says app:latest");
 
-	ok(rt_image_import(store, "app:1", src, NULL, &err) == 0, "re-import the same name");
+	ok(rt_image_import(store, "app:1", src, NULL, NULL, &err) == 0, "re-import the same name");
 	free(rootfs2);
 	rootfs2 = NULL;
 	ok(rt_image_resolve(store, "app:1", &rootfs2, &err) == 0 && strcmp(rootfs, rootfs2) != 0,
