@@ -333,6 +333,11 @@ bool api_selector_empty(const api_selector *sel); /* selects everything */
 int api_field_selector_parse(const api_kind *k, const char *s, api_selector **out, sk_err *err);
 /* Does obj (of the kind the selector was parsed for) satisfy sel? */
 bool api_field_selector_matches(const api_selector *sel, json_t *obj);
+/* A small new object holding only the fields api_field_selector_matches()
+ * reads for kind k (metadata.name/namespace and the kind's field labels),
+ * so a cache can keep it instead of the whole object; matching it gives
+ * the same answer as matching obj. */
+json_t *api_field_set(const api_kind *k, json_t *obj);
 
 /* ---- patches ------------------------------------------------------------ */
 /* Each returns a new patched document and leaves its inputs untouched.

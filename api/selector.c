@@ -691,6 +691,36 @@ static const char *const *kind_fields(const api_kind *k)
 	return NULL;
 }
 
+/* The object path a field label reads. */
+static const char *field_path(const char *field)
+{
+	if (!strcmp(field, "source"))
+		return "source.component";
+	if (!strcmp(field, "status.podIPs"))
+		return "status.podIP";
+	return field;
+}
+
+static void copy_path(json_t *dst, json_t *src, const char *path)
+{
+	json_t *v = api_get(src, path);
+
+	if (v)
+		api_set(dst, path, json_incref(v));
+}
+
+json_t *api_field_set(const api_kind *k, json_t *obj)
+{
+	json_t *set = json_object();
+	const char *const *f = kind_fields(k);
+
+	copy_path(set, obj, "metadata.name");
+	copy_path(set, obj, "metadata.namespace");
+	for (; f && *f; f++)
+		copy_path(set, obj, field_path(*f));
+	return set;
+}
+
 static bool field_supported(const api_kind *k, const char *field)
 {
 	const char *const *f = kind_fields(k);
@@ -801,12 +831,7 @@ static char *field_value(json_t *obj, const char *field)
 {
 	json_t *v;
 
-	if (!strcmp(field, "source"))
-		field = "source.component";
-	if (!strcmp(field, "status.podIPs"))
-		field = "status.podIP";
-	if (!strcmp(field, "type") && !json_object_get(obj, "type"))
-		return sk_strdup("");
+	field = field_path(field);
 	v = api_get(obj, field);
 	if (json_is_string(v))
 		return sk_strdup(json_string_value(v));

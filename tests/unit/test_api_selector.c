@@ -205,6 +205,22 @@ static void test_field(void)
 	check_field("Secret", "metadata.name=a\\,b", "{\"metadata\":{\"name\":\"a,b\"}}", 1,
 		    "escaped comma");
 
+	{
+		const api_kind *pk = api_kind_by_kind(NULL, "Pod");
+		json_t *o = J(pod), *set = api_field_set(pk, o);
+		_cleanup_selector_ api_selector *fs = NULL;
+		ok(!api_get(set, "spec.containers") && api_get(set, "spec.nodeName"),
+		   "field set keeps only the selectable fields");
+		ok(api_field_selector_parse(
+			   pk, "spec.nodeName=n1,status.phase=Running,spec.hostNetwork=true", &fs,
+			   &err) == 0 &&
+			   api_field_selector_matches(fs, set) ==
+				   api_field_selector_matches(fs, o) &&
+			   api_field_selector_matches(fs, set),
+		   "the field set matches as the object does");
+		json_decref(o);
+		json_decref(set);
+	}
 	ok(api_field_selector_parse(api_kind_by_kind(NULL, "Service"), "spec.nodeName=x", &s,
 				    &err) < 0,
 	   "unsupported field refused");
