@@ -227,4 +227,22 @@ int sk_http_stream(sk_http *h, const struct sk_http_request *req, bool lines, sk
 /* Percent-encode a URL query or path component (RFC 3986 unreserved kept). */
 char *sk_url_escape(const char *s);
 
+/* ---- aligned columns (common/tabwriter.c) -------------------------------
+ * Go's text/tabwriter as kubectl configures it for its tables: text is
+ * cells ended by '\t' and lines ended by '\n'; at a flush, each column
+ * block (consecutive lines that have that cell) is padded with spaces to
+ * its widest cell plus `padding`, at least `minwidth`. The cell after a
+ * line's last tab is never padded. Widths count UTF-8 characters. */
+typedef struct sk_tabwriter {
+	sk_buf text; /* what was written since the last flush */
+	int minwidth, padding;
+} sk_tabwriter;
+
+void sk_tabwriter_init(sk_tabwriter *t, int minwidth, int padding);
+void sk_tabwriter_puts(sk_tabwriter *t, const char *s);
+void sk_tabwriter_printf(sk_tabwriter *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Format what is buffered and append it to out. */
+void sk_tabwriter_flush(sk_tabwriter *t, sk_buf *out);
+void sk_tabwriter_free(sk_tabwriter *t);
+
 #endif
