@@ -228,17 +228,25 @@ int sk_http_stream(sk_http *h, const struct sk_http_request *req, bool lines, sk
 char *sk_url_escape(const char *s);
 
 /* ---- aligned columns (common/tabwriter.c) -------------------------------
- * Go's text/tabwriter as kubectl configures it for its tables: text is
- * cells ended by '\t' and lines ended by '\n'; at a flush, each column
- * block (consecutive lines that have that cell) is padded with spaces to
- * its widest cell plus `padding`, at least `minwidth`. The cell after a
- * line's last tab is never padded. Widths count UTF-8 characters. */
+ * Go's text/tabwriter as kubectl configures it: text is cells ended by
+ * '\t' and lines ended by '\n'; at a flush, each column block (consecutive
+ * lines that have that cell) is padded with spaces to its widest cell plus
+ * `padding`, at least `minwidth`. The cell after a line's last tab is never
+ * padded. Widths count UTF-8 characters. With `remember` (kubectl's tables,
+ * liggitt/tabwriter's RememberWidths) a column never gets narrower than it
+ * was at an earlier flush, so `get -w` rows line up with the header. */
 typedef struct sk_tabwriter {
 	sk_buf text; /* what was written since the last flush */
 	int minwidth, padding;
+	bool remember;
+	int *maxwidths;
+	size_t nmaxwidths;
 } sk_tabwriter;
 
-void sk_tabwriter_init(sk_tabwriter *t, int minwidth, int padding);
+/* kubectl's tables: sk_tabwriter_init(t, 6, 3, true); describe: (0, 2, false). */
+void sk_tabwriter_init(sk_tabwriter *t, int minwidth, int padding, bool remember);
+/* Forget the remembered widths (kubectl does it between resource kinds). */
+void sk_tabwriter_forget(sk_tabwriter *t);
 void sk_tabwriter_puts(sk_tabwriter *t, const char *s);
 void sk_tabwriter_printf(sk_tabwriter *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Format what is buffered and append it to out. */

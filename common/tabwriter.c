@@ -24,14 +24,21 @@ struct tw_state {
 	int *widths;
 	size_t nwidths;
 	int minwidth, padding;
+	sk_tabwriter *tw;
 	sk_buf *out;
 };
 
-void sk_tabwriter_init(sk_tabwriter *t, int minwidth, int padding)
+void sk_tabwriter_init(sk_tabwriter *t, int minwidth, int padding, bool remember)
 {
+	*t = (sk_tabwriter){.minwidth = minwidth, .padding = padding, .remember = remember};
 	sk_buf_init(&t->text);
-	t->minwidth = minwidth;
-	t->padding = padding;
+}
+
+void sk_tabwriter_forget(sk_tabwriter *t)
+{
+	free(t->maxwidths);
+	t->maxwidths = NULL;
+	t->nmaxwidths = 0;
 }
 
 void sk_tabwriter_puts(sk_tabwriter *t, const char *s)
@@ -54,6 +61,7 @@ void sk_tabwriter_printf(sk_tabwriter *t, const char *fmt, ...)
 void sk_tabwriter_free(sk_tabwriter *t)
 {
 	sk_buf_free(&t->text);
+	sk_tabwriter_forget(t);
 }
 
 static size_t utf8_chars(const char *s, size_t n)
@@ -113,6 +121,32 @@ static void tw_write_lines(struct tw_state *st, size_t line0, size_t line1)
 	}
 }
 
+/* RememberWidths: the width of column len(widths) is at least what it was
+ * before, and what it is now is remembered. */
+static int tw_remember(struct tw_state *st, int width)
+{
+	sk_tabwriter *t = st->tw;
+	size_t col = st->nwidths;
+
+	if (!t->remember)
+		return width;
+	if (t->nmaxwidths < col) {
+		t->maxwidths = sk_realloc(t->maxwidths, col * sizeof(*t->maxwidths));
+		for (size_t i = t->nmaxwidths; i < col; i++)
+			t->maxwidths[i] = st->widths[i];
+		t->nmaxwidths = col;
+	}
+	if (t->nmaxwidths == col) {
+		t->maxwidths = sk_realloc(t->maxwidths, (col + 1) * sizeof(*t->maxwidths));
+		t->maxwidths[t->nmaxwidths++] = width;
+	} else if (t->maxwidths[col] > width) {
+		width = t->maxwidths[col];
+	} else {
+		t->maxwidths[col] = width;
+	}
+	return width;
+}
+
 /* text/tabwriter's format(): find the column blocks of column
  * len(widths) within [line0, line1), recursively. */
 static void tw_format(struct tw_state *st, size_t line0, size_t line1)
@@ -137,6 +171,7 @@ static void tw_format(struct tw_state *st, size_t line0, size_t line1)
 			if (w > width)
 				width = w;
 		}
+		width = tw_remember(st, width);
 		st->widths = sk_realloc(st->widths, (st->nwidths + 1) * sizeof(*st->widths));
 		st->widths[st->nwidths++] = width;
 		tw_format(st, line0, this);
@@ -148,7 +183,7 @@ static void tw_format(struct tw_state *st, size_t line0, size_t line1)
 
 void sk_tabwriter_flush(sk_tabwriter *t, sk_buf *out)
 {
-	struct tw_state st = {.minwidth = t->minwidth, .padding = t->padding, .out = out};
+	struct tw_state st = {.minwidth = t->minwidth, .padding = t->padding, .tw = t, .out = out};
 
 	tw_split(&st, t->text.data ? t->text.data : "", t->text.len);
 	tw_format(&st, 0, st.nlines);

@@ -7,7 +7,7 @@ static char *fmt(const char *in)
 	sk_tabwriter t;
 	sk_buf out;
 
-	sk_tabwriter_init(&t, 6, 3);
+	sk_tabwriter_init(&t, 6, 3, true);
 	sk_buf_init(&out);
 	sk_tabwriter_puts(&t, in);
 	sk_tabwriter_flush(&t, &out);
@@ -35,5 +35,30 @@ int main(void)
 	check("a\tb", "a     b", "no newline at the end: none added");
 	check("Name:\tweb\nLabels:\tapp=x\n  \tt=y\n",
 	      "Name:     web\nLabels:   app=x\n          t=y\n", "describe-style key column");
+	{
+		sk_tabwriter t;
+		sk_buf out;
+
+		sk_tabwriter_init(&t, 6, 3, true);
+		sk_buf_init(&out);
+		sk_tabwriter_puts(&t, "NAME\tSTATUS\tAGE\nweb\tRunning\t5m\n");
+		sk_tabwriter_flush(&t, &out);
+		sk_tabwriter_puts(&t, "x\tPending\t1s\n");
+		sk_tabwriter_flush(&t, &out);
+		sk_tabwriter_puts(&t, "a-longer-name\tCrashLoopBackOff\t2s\n");
+		sk_tabwriter_flush(&t, &out);
+		is_str(out.data,
+		       "NAME   STATUS    AGE\n"
+		       "web    Running   5m\n"
+		       "x      Pending   1s\n"
+		       "a-longer-name   CrashLoopBackOff   2s\n",
+		       "remembered widths: watch rows keep the header's columns and only grow");
+		sk_tabwriter_forget(&t);
+		sk_tabwriter_puts(&t, "a\tb\n");
+		sk_tabwriter_flush(&t, &out);
+		like(out.data, "\na     b\n", "forgotten widths start again");
+		sk_buf_free(&out);
+		sk_tabwriter_free(&t);
+	}
 	return done_testing();
 }
