@@ -25,8 +25,8 @@ struct cli_flag {
 	const char *name; /* long name, without "--" */
 	char short_name;  /* 0: none */
 	enum cli_flag_type type;
-	void *dest;	  /* bool *, const char **, char ***, int64_t * */
-	bool *set;	  /* optional: set to true when the flag was given */
+	void *dest; /* bool *, const char **, char ***, int64_t * */
+	bool *set;  /* optional: set to true when the flag was given */
 };
 
 struct cli_globals {
@@ -132,6 +132,8 @@ struct cli_table_opts {
  * is false) into the tab writer. Returns the number of rows. */
 size_t cli_table_print(json_t *table, const struct cli_table_opts *o, bool header,
 		       sk_tabwriter *tw);
+/* metadata.<key> of obj as a string, or NULL. */
+const char *cli_meta(json_t *obj, const char *key);
 /* Write buf to stdout and empty it. */
 void cli_flush_out(sk_buf *buf);
 

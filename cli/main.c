@@ -66,6 +66,20 @@ int main(int argc, char **argv)
 		return cmd_help(argc, argv);
 	if (getenv("SKIFF_DEBUG"))
 		sk_log_level = SK_LOG_DEBUG;
+	/* kubectl takes global flags before the command too
+	 * (`skiff --kubeconfig F get pods`): the command is the first word that
+	 * names one; it moves to the front, the flags follow it. */
+	if (argv[1][0] == '-') {
+		for (int i = 2; i < argc; i++) {
+			if (argv[i][0] != '-' && cli_find_command(argv[i])) {
+				char *word = argv[i];
+
+				memmove(argv + 2, argv + 1, (size_t)(i - 1) * sizeof(char *));
+				argv[1] = word;
+				break;
+			}
+		}
+	}
 	cmd = cli_find_command(argv[1]);
 	if (!cmd)
 		return cli_failf("unknown command \"%s\" (see skiff help)", argv[1]);

@@ -248,7 +248,8 @@ void sk_tabwriter_init(sk_tabwriter *t, int minwidth, int padding, bool remember
 /* Forget the remembered widths (kubectl does it between resource kinds). */
 void sk_tabwriter_forget(sk_tabwriter *t);
 void sk_tabwriter_puts(sk_tabwriter *t, const char *s);
-void sk_tabwriter_printf(sk_tabwriter *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sk_tabwriter_printf(sk_tabwriter *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Format what is buffered and append it to out. */
 void sk_tabwriter_flush(sk_tabwriter *t, sk_buf *out);
 void sk_tabwriter_free(sk_tabwriter *t);

@@ -153,7 +153,7 @@ static void tw_format(struct tw_state *st, size_t line0, size_t line1)
 {
 	size_t column = st->nwidths;
 
-	for (size_t this = line0; this < line1; this++) {
+	for (size_t this = line0; this < line1; this ++) {
 		int width;
 
 		if (column + 1 >= st->lines[this].n)
@@ -161,7 +161,7 @@ static void tw_format(struct tw_state *st, size_t line0, size_t line1)
 		tw_write_lines(st, line0, this);
 		line0 = this;
 		width = st->minwidth;
-		for (; this < line1; this++) {
+		for (; this < line1; this ++) {
 			struct tw_line *line = &st->lines[this];
 			int w;
 
