@@ -175,6 +175,21 @@ void cli_status_message(json_t *status, long code, sk_err *err)
 		sk_err_set(err, errnum, "Error from server: %s", msg);
 }
 
+void cli_status_message_source(json_t *status, long code, const char *verb, const char *source,
+			       sk_err *err)
+{
+	json_t *copy = json_is_object(status) ? json_deep_copy(status) : json_object();
+	const char *msg = json_string_value(json_object_get(copy, "message"));
+	_cleanup_free_ char *text = NULL;
+
+	if (!msg || !*msg)
+		msg = code == 404 ? "the server could not find the requested resource" : "unknown";
+	text = sk_asprintf("error when %s \"%s\": %s", verb, source, msg);
+	json_object_set_new(copy, "message", json_string(text));
+	cli_status_message(copy, code, err);
+	json_decref(copy);
+}
+
 static int transport_error(struct cli_client *c, sk_err *err)
 {
 	const char *url = sk_http_server(c->http);
@@ -213,6 +228,8 @@ int cli_request(struct cli_client *c, const char *method, const char *path, cons
 		doc = json_loadb(resp.body.data, resp.body.len, 0, NULL);
 	if (resp.status < 200 || resp.status >= 300) {
 		cli_status_message(doc, resp.status, err);
+		if (out) /* the Status, for callers that reword it */
+			*out = move_ptr(doc);
 		r = -1;
 	} else if (out && !doc && resp.body.len > 0) {
 		r = sk_err_set(err, EBADMSG,
@@ -284,8 +301,10 @@ static int discover_path(struct cli_client *c, const char *group, const char *ve
 					   : sk_asprintf("/api/%s", version);
 	json_t *list = NULL;
 
-	if (cli_request(c, "GET", path, NULL, NULL, NULL, &list, NULL, err) < 0)
+	if (cli_request(c, "GET", path, NULL, NULL, NULL, &list, NULL, err) < 0) {
+		json_decref(list);
 		return -1;
+	}
 	add_resources(c, group, version, list);
 	json_decref(list);
 	return 0;
@@ -303,8 +322,10 @@ int cli_discover(struct cli_client *c, bool all, sk_err *err)
 	}
 	if (!all || c->discovered == 2)
 		return 0;
-	if (cli_request(c, "GET", "/apis", NULL, NULL, NULL, &groups, NULL, err) < 0)
+	if (cli_request(c, "GET", "/apis", NULL, NULL, NULL, &groups, NULL, err) < 0) {
+		json_decref(groups);
 		return -1;
+	}
 	json_array_foreach (json_object_get(groups, "groups"), i, g) {
 		const char *name = json_string_value(json_object_get(g, "name"));
 		const char *version = json_string_value(
@@ -399,6 +420,7 @@ const struct cli_resource *cli_resource_for(struct cli_client *c, const char *ap
 		slash ? sk_strndup(api_version, (size_t)(slash - api_version)) : sk_strdup("");
 	const char *version = slash ? slash + 1 : api_version;
 
+	sk_err_clear(err); /* a message after NULL means discovery failed */
 	if (!api_version || !kind)
 		return NULL;
 	for (int all = 0; all < 2; all++) {
@@ -577,5 +599,36 @@ int cli_read_objects(char **files, bool recursive, json_t **out, sk_err *err)
 		}
 	}
 	*out = objs;
+	return 0;
+}
+
+int cli_object_target(struct cli_client *c, json_t *obj, const char *source, struct cli_target *t,
+		      sk_err *err)
+{
+	const char *av = json_string_value(json_object_get(obj, "apiVersion"));
+	const char *kind = json_string_value(json_object_get(obj, "kind"));
+	const char *ns = cli_meta(obj, "namespace");
+
+	memset(t, 0, sizeof(*t));
+	t->name = cli_meta(obj, "name");
+	t->res = cli_resource_for(c, av, kind, err);
+	if (!t->res) {
+		if (err && err->msg[0])
+			return -1; /* discovery itself failed */
+		return sk_err_set(
+			err, ENOENT,
+			"error: resource mapping not found for name: \"%s\" namespace: "
+			"\"%s\" from \"%s\": no matches for kind \"%s\" in version \"%s\"",
+			t->name ? t->name : "", ns ? ns : "", source, kind, av);
+	}
+	if (!t->res->namespaced)
+		return 0;
+	if (ns && *ns && c->ns_explicit && strcmp(ns, c->ns) != 0)
+		return sk_err_set(err, EINVAL,
+				  "error: the namespace from the provided object \"%s\" does not "
+				  "match the namespace \"%s\". You must pass '--namespace=%s' to "
+				  "perform this operation.",
+				  ns, c->ns, ns);
+	t->ns = ns && *ns ? ns : c->ns;
 	return 0;
 }

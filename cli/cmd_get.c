@@ -236,8 +236,10 @@ static int get_target(struct get_run *g, struct get_target *t, sk_err *err)
 		json_t *doc = NULL;
 		const char *next;
 
-		if (cli_request(g->c, "GET", path, accept, NULL, NULL, &doc, NULL, err) < 0)
+		if (cli_request(g->c, "GET", path, accept, NULL, NULL, &doc, NULL, err) < 0) {
+			json_decref(doc);
 			return -1;
+		}
 		remember_rv(g, doc);
 		if (table)
 			print_table(g, t->res, doc, &header_done);

@@ -84,12 +84,18 @@ void cli_client_close(struct cli_client *c);
 /* One request with a JSON body (NULL: none) and a JSON answer (*out, NULL
  * allowed when the answer is not wanted). A non-2xx answer returns -1 with
  * err holding kubectl's message for it (`Error from server (NotFound):
- * pods "x" not found`, `The Pod "x" is invalid: ...`) and *code the HTTP
- * status (0 for a transport failure, whose message names the server). */
+ * pods "x" not found`, `The Pod "x" is invalid: ...`), *code the HTTP
+ * status (0 for a transport failure, whose message names the server) and
+ * *out the Status the server sent (or NULL): release it in both cases. */
 int cli_request(struct cli_client *c, const char *method, const char *path, const char *accept,
 		const char *content_type, json_t *body, json_t **out, long *code, sk_err *err);
 /* kubectl's message for a Status answer. */
 void cli_status_message(json_t *status, long code, sk_err *err);
+/* The same with the source of the object named, as kubectl's
+ * AddSourceToErr: `Error from server (AlreadyExists): error when creating
+ * "svc.yaml": services "x" already exists`. */
+void cli_status_message_source(json_t *status, long code, const char *verb, const char *source,
+			       sk_err *err);
 
 /* Discovery: the core group, then (all = true) every group. */
 int cli_discover(struct cli_client *c, bool all, sk_err *err);
@@ -98,7 +104,8 @@ int cli_discover(struct cli_client *c, bool all, sk_err *err);
  * resource type "x"`. */
 int cli_resolve(struct cli_client *c, const char *name, const struct cli_resource **out,
 		sk_err *err);
-/* An object's apiVersion and kind → a resource; NULL when unknown. */
+/* An object's apiVersion and kind → a resource; NULL when unknown (err
+ * empty) or when discovery failed (err set). */
 const struct cli_resource *cli_resource_for(struct cli_client *c, const char *api_version,
 					    const char *kind, sk_err *err);
 /* The resources of a category ("all"), in discovery order; new array of
@@ -119,6 +126,18 @@ char *cli_resource_path(const struct cli_resource *r, const char *ns, const char
  * {"object": {...}, "source": "path"}; a List's items are unpacked. */
 int cli_read_objects(char **files, bool recursive, json_t **out, sk_err *err);
 
+/* Where an object from a file goes: its resource, its namespace (the
+ * object's, else -n, else the context's; NULL when cluster-scoped) and
+ * name. An object whose namespace differs from an explicit -n is an
+ * error, as in kubectl. */
+struct cli_target {
+	const struct cli_resource *res;
+	const char *ns;
+	const char *name; /* may be NULL (generateName) */
+};
+int cli_object_target(struct cli_client *c, json_t *obj, const char *source, struct cli_target *t,
+		      sk_err *err);
+
 /* ---- printing (cli/output.c) ---------------------------------------------- */
 enum cli_output { CLI_OUT_TABLE, CLI_OUT_WIDE, CLI_OUT_YAML, CLI_OUT_JSON, CLI_OUT_NAME };
 int cli_output_parse(const char *s, enum cli_output *out, sk_err *err);
@@ -132,6 +151,10 @@ struct cli_table_opts {
  * is false) into the tab writer. Returns the number of rows. */
 size_t cli_table_print(json_t *table, const struct cli_table_opts *o, bool header,
 		       sk_tabwriter *tw);
+/* The result of a write as kubectl prints it: "pod/web created" (verb),
+ * or the object with -o yaml|json, or "pod/web" with -o name. */
+void cli_print_result(const struct cli_resource *r, json_t *obj, enum cli_output out,
+		      const char *verb, sk_buf *buf);
 /* metadata.<key> of obj as a string, or NULL. */
 const char *cli_meta(json_t *obj, const char *key);
 /* Write buf to stdout and empty it. */

@@ -207,3 +207,25 @@ void cli_flush_out(sk_buf *buf)
 	}
 	sk_buf_reset(buf);
 }
+
+void cli_print_result(const struct cli_resource *r, json_t *obj, enum cli_output out,
+		      const char *verb, sk_buf *buf)
+{
+	_cleanup_free_ char *kind = cli_resource_kind_name(r);
+	const char *name = cli_meta(obj, "name");
+
+	switch (out) {
+	case CLI_OUT_YAML:
+		api_yaml_dump(obj, buf);
+		break;
+	case CLI_OUT_JSON:
+		api_json_dump(obj, buf);
+		break;
+	case CLI_OUT_NAME:
+		sk_buf_printf(buf, "%s/%s\n", kind, name ? name : "");
+		break;
+	default:
+		sk_buf_printf(buf, "%s/%s %s\n", kind, name ? name : "", verb);
+	}
+	cli_flush_out(buf);
+}
