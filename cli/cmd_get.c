@@ -16,7 +16,7 @@ struct get_opts {
 	enum cli_output out;
 	bool watch, watch_only, all_namespaces, show_labels, no_headers, ignore_not_found;
 	bool show_kind;
-	char **label_columns; /* -L, split at commas */
+	char **label_columns; /* -L */
 };
 
 /* One requested resource type and its names (none: the whole list). */
@@ -458,14 +458,7 @@ static int cmd_get(int argc, char **argv)
 		return cli_failf("error: %s", err.msg);
 	if (cli_output_parse(o.output, &o.out, &err) < 0)
 		return cli_fail(&err);
-	o.label_columns = sk_calloc(1, sizeof(char *));
-	for (char **l = label_flags; l && *l; l++) {
-		_cleanup_free_ char *copy = sk_strdup(*l);
-		char *save = NULL;
-
-		for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save))
-			o.label_columns = sk_strv_push(o.label_columns, p);
-	}
+	o.label_columns = move_ptr(label_flags);
 	if (cli_client_open(&c, &err) < 0) {
 		sk_strv_free(o.label_columns);
 		return cli_fail(&err);

@@ -55,9 +55,14 @@ static int set_flag(const struct cli_flag *f, const char *value, sk_err *err)
 	case CLI_FLAG_STRING:
 		*(const char **)f->dest = value;
 		return 0;
-	case CLI_FLAG_STRINGS:
-		*(char ***)f->dest = sk_strv_push(*(char ***)f->dest, value);
+	case CLI_FLAG_STRINGS: { /* pflag's StringSlice: comma-separated, repeatable */
+		_cleanup_free_ char *copy = sk_strdup(value);
+		char *save = NULL;
+
+		for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save))
+			*(char ***)f->dest = sk_strv_push(*(char ***)f->dest, p);
 		return 0;
+	}
 	case CLI_FLAG_INT:
 		if (sk_parse_int64(value, INT64_MIN, INT64_MAX, f->dest, err) < 0)
 			return sk_err_set(

@@ -16,6 +16,7 @@
 /* ---- flags (cli/flags.c) -------------------------------------------------
  * kubectl's flag syntax: --name=value, --name value, -x value, -xvalue,
  * -x=value; booleans take no value (or =true/=false); `--` ends flags.
+ * CLI_FLAG_STRINGS is pflag's StringSlice: repeatable and comma-separated.
  * The connection flags (--kubeconfig, --context, -s/--server, --token,
  * --insecure-skip-tls-verify, --certificate-authority, -n/--namespace,
  * --request-timeout) are accepted by every command. */
