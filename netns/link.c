@@ -337,6 +337,27 @@ static int nl_open_in(const char *path, struct nl_sock **out, sk_err *err)
 	return ret;
 }
 
+/* Hairpin mode on the pod's bridge port: a pod that reaches its own
+ * Service or hostPort is DNATed back to itself, and with bridged traffic
+ * passing netfilter the frame must leave by the port it came in on (the
+ * kubelet's hairpin-veth mode). */
+static int bridge_port_hairpin(struct nl_sock *s, const char *name, sk_err *err)
+{
+	_cleanup_link_ struct rtnl_link *port = NULL;
+	_cleanup_link_ struct rtnl_link *change = rtnl_link_alloc();
+	int ret;
+
+	if (link_get(s, name, &port, err) < 0)
+		return -1;
+	rtnl_link_set_family(port, AF_BRIDGE);
+	rtnl_link_set_family(change, AF_BRIDGE);
+	rtnl_link_bridge_set_flags(change, RTNL_BRIDGE_HAIRPIN_MODE);
+	ret = rtnl_link_change(s, port, change, 0);
+	if (ret < 0)
+		return nl_fail(err, ret, "hairpin mode");
+	return 0;
+}
+
 static int veth_create(struct nl_sock *s, const char *host, int netns_fd, int bridx, sk_err *err)
 {
 	_cleanup_link_ struct rtnl_link *veth = rtnl_link_veth_alloc();
@@ -354,7 +375,7 @@ static int veth_create(struct nl_sock *s, const char *host, int netns_fd, int br
 	ret = rtnl_link_add(s, veth, NLM_F_CREATE | NLM_F_EXCL);
 	if (ret < 0)
 		return nl_fail(err, ret, "create veth pair");
-	return 0;
+	return bridge_port_hairpin(s, host, err);
 }
 
 /* Inside the pod: lo and eth0 up, the pod IP, the default route. */

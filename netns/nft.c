@@ -39,7 +39,7 @@ static void base_chains(sk_buf *b, const char *t)
 {
 	static const char *const hooked[][2] = {
 		{"nat-prerouting", "type nat hook prerouting priority dstnat"},
-		{"nat-output", "type nat hook output priority dstnat"},
+		{"nat-output", "type nat hook output priority -100"},
 		{"nat-postrouting", "type nat hook postrouting priority srcnat"},
 		/* before the filter priority: a Service without endpoints is
 		 * refused even if another table would accept the packet */
