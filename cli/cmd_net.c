@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <ldns/ldns.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -31,8 +32,19 @@ struct net_opts {
 	bool dns_default;
 };
 
-enum { OPT_STATE = 1000, OPT_BRIDGE, OPT_POD, OPT_CLUSTER, OPT_SERVICE, OPT_TABLE, OPT_LISTEN,
-       OPT_PORT, OPT_UPSTREAM, OPT_DEFAULT };
+enum {
+	OPT_STATE = 1000,
+	OPT_BRIDGE,
+	OPT_POD,
+	OPT_CLUSTER,
+	OPT_SERVICE,
+	OPT_TABLE,
+	OPT_LISTEN,
+	OPT_PORT,
+	OPT_UPSTREAM,
+	OPT_DEFAULT,
+	OPT_DOMAIN
+};
 
 static const struct option net_options[] = {
 	{"state-dir", required_argument, NULL, OPT_STATE},
@@ -45,6 +57,7 @@ static const struct option net_options[] = {
 	{"port", required_argument, NULL, OPT_PORT},
 	{"upstream", required_argument, NULL, OPT_UPSTREAM},
 	{"default", no_argument, NULL, OPT_DEFAULT},
+	{"cluster-domain", required_argument, NULL, OPT_DOMAIN},
 	{"host-port", required_argument, NULL, 'p'},
 	{NULL, 0, NULL, 0},
 };
@@ -58,15 +71,36 @@ static int parse_net_opts(int argc, char **argv, struct net_opts *o, int *first)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:", net_options, NULL)) != -1) {
 		switch (c) {
-		case OPT_STATE: o->node.state_dir = optarg; break;
-		case OPT_BRIDGE: o->node.bridge = optarg; break;
-		case OPT_POD: o->node.pod_cidr = optarg; break;
-		case OPT_CLUSTER: o->node.cluster_cidr = optarg; break;
-		case OPT_SERVICE: o->node.service_cidr = optarg; break;
-		case OPT_TABLE: o->node.table = optarg; break;
-		case OPT_LISTEN: o->listen = optarg; break;
-		case OPT_PORT: o->port = optarg; break;
-		case OPT_DEFAULT: o->dns_default = true; break;
+		case OPT_STATE:
+			o->node.state_dir = optarg;
+			break;
+		case OPT_BRIDGE:
+			o->node.bridge = optarg;
+			break;
+		case OPT_POD:
+			o->node.pod_cidr = optarg;
+			break;
+		case OPT_CLUSTER:
+			o->node.cluster_cidr = optarg;
+			break;
+		case OPT_SERVICE:
+			o->node.service_cidr = optarg;
+			break;
+		case OPT_TABLE:
+			o->node.table = optarg;
+			break;
+		case OPT_LISTEN:
+			o->listen = optarg;
+			break;
+		case OPT_PORT:
+			o->port = optarg;
+			break;
+		case OPT_DEFAULT:
+			o->dns_default = true;
+			break;
+		case OPT_DOMAIN:
+			o->node.cluster_domain = optarg;
+			break;
 		case OPT_UPSTREAM:
 			if (o->n_upstreams == SK_ARRAY_SIZE(o->upstreams))
 				return cli_failf("--upstream: at most 4");
@@ -77,7 +111,8 @@ static int parse_net_opts(int argc, char **argv, struct net_opts *o, int *first)
 				return cli_failf("--host-port: at most 16");
 			o->host_ports[o->n_host_ports++] = optarg;
 			break;
-		default: return cli_failf("bad option (see cli/cmd_net.c)");
+		default:
+			return cli_failf("bad option (see cli/cmd_net.c)");
 		}
 	}
 	*first = optind;
@@ -151,8 +186,8 @@ static int cmd_net_pod(int argc, char **argv)
 		if (net_pod_get(node, argv[i + 1], &pod, &err) < 0)
 			return cli_fail(&err);
 	} else if (!strcmp(argv[i], "add")) {
-		struct net_pod_config cfg = {.uid = argv[i + 1], .host_ports = ports,
-					     .n_host_ports = o.n_host_ports};
+		struct net_pod_config cfg = {
+			.uid = argv[i + 1], .host_ports = ports, .n_host_ports = o.n_host_ports};
 		for (size_t k = 0; k < o.n_host_ports; k++)
 			if (parse_host_port(o.host_ports[k], &ports[k]))
 				return 1;
@@ -210,7 +245,8 @@ static int copy_name(char *dst, json_t *v, const char *field, sk_err *err)
 	const char *s = json_string_value(v);
 
 	if (!s || strlen(s) >= NET_NAME_MAX)
-		return sk_err_set(err, EINVAL, "%s: must be a name of at most 63 characters", field);
+		return sk_err_set(err, EINVAL, "%s: must be a name of at most 63 characters",
+				  field);
 	strcpy(dst, s);
 	return 0;
 }
@@ -224,8 +260,8 @@ static int service_port_from_json(json_t *jp, size_t i, struct net_service_port 
 	if (name && copy_name(p->name, name, "spec.ports[].name", err) < 0)
 		return -1;
 	if (proto && strcmp(proto, "TCP") && strcmp(proto, "UDP"))
-		return sk_err_set(err, EINVAL, "spec.ports[%zu].protocol: \"%s\": must be TCP or UDP",
-				  i, proto);
+		return sk_err_set(err, EINVAL,
+				  "spec.ports[%zu].protocol: \"%s\": must be TCP or UDP", i, proto);
 	p->protocol = proto && !strcmp(proto, "UDP") ? IPPROTO_UDP : IPPROTO_TCP;
 	snprintf(field, sizeof(field), "spec.ports[%zu].port", i);
 	if (json_port(json_object_get(jp, "port"), field, false, &p->port, err) < 0)
@@ -263,18 +299,18 @@ static int service_from_json(json_t *doc, struct net_service *svc, sk_err *err)
 		return sk_err_set(err, EINVAL, "spec.clusterIP: \"%s\": not an IPv4 address", cip);
 	snprintf(svc->cluster_ip, sizeof(svc->cluster_ip), "%s", cip ? cip : "");
 	if (aff && strcmp(aff, "None") && strcmp(aff, "ClientIP"))
-		return sk_err_set(err, EINVAL, "spec.sessionAffinity: \"%s\": must be None or ClientIP",
-				  aff);
+		return sk_err_set(err, EINVAL,
+				  "spec.sessionAffinity: \"%s\": must be None or ClientIP", aff);
 	svc->affinity_client_ip = aff && !strcmp(aff, "ClientIP");
 	if (timeout && (!json_is_integer(timeout) || json_integer_value(timeout) < 1 ||
 			json_integer_value(timeout) > 86400))
-		return sk_err_set(err, EINVAL,
-				  "spec.sessionAffinityConfig.clientIP.timeoutSeconds: must be 1-86400");
+		return sk_err_set(
+			err, EINVAL,
+			"spec.sessionAffinityConfig.clientIP.timeoutSeconds: must be 1-86400");
 	svc->affinity_timeout = timeout ? (uint32_t)json_integer_value(timeout) : 0;
 	if (json_array_size(ports) > NET_SVC_MAX_PORTS)
 		return sk_err_set(err, EINVAL, "spec.ports: more than %d", NET_SVC_MAX_PORTS);
-	json_array_foreach(ports, i, jp)
-	{
+	json_array_foreach (ports, i, jp) {
 		if (service_port_from_json(jp, i, &svc->ports[i], err) < 0)
 			return -1;
 		svc->n_ports = i + 1;
@@ -289,31 +325,34 @@ static int endpoints_from_json(json_t *doc, struct net_service *svc, sk_err *err
 	json_t *subsets = json_object_get(doc, "subsets"), *sub, *addr, *port;
 	size_t i, j, k;
 
-	json_array_foreach(subsets, i, sub)
-	{
-		json_t *addrs = json_object_get(sub, "addresses"), *ports = json_object_get(sub, "ports");
-		json_array_foreach(addrs, j, addr)
-		{
+	json_array_foreach (subsets, i, sub) {
+		json_t *addrs = json_object_get(sub, "addresses"),
+		       *ports = json_object_get(sub, "ports");
+		json_array_foreach (addrs, j, addr) {
 			struct net_endpoint *e;
 			const char *ip = json_string_value(json_object_get(addr, "ip"));
 			const char *host = json_string_value(json_object_get(addr, "hostname"));
 			if (!ip || strlen(ip) >= 16)
-				return sk_err_set(err, EINVAL, "subsets[%zu].addresses[%zu].ip: required", i, j);
-			svc->endpoints = sk_realloc(svc->endpoints, (svc->n_endpoints + 1) * sizeof(*e));
+				return sk_err_set(err, EINVAL,
+						  "subsets[%zu].addresses[%zu].ip: required", i, j);
+			svc->endpoints =
+				sk_realloc(svc->endpoints, (svc->n_endpoints + 1) * sizeof(*e));
 			e = &svc->endpoints[svc->n_endpoints++];
 			memset(e, 0, sizeof(*e));
 			strcpy(e->ip, ip);
 			if (host && strlen(host) < sizeof(e->hostname))
 				strcpy(e->hostname, host);
 			for (size_t p = 0; p < svc->n_ports; p++)
-				json_array_foreach(ports, k, port)
-				{
-					const char *pn = json_string_value(json_object_get(port, "name"));
+				json_array_foreach (ports, k, port) {
+					const char *pn =
+						json_string_value(json_object_get(port, "name"));
 					char field[96];
 					if (svc->n_ports > 1 && !sk_streq(pn, svc->ports[p].name))
 						continue;
-					snprintf(field, sizeof(field), "subsets[%zu].ports[%zu].port", i, k);
-					if (json_port(json_object_get(port, "port"), field, false, &e->ports[p], err) < 0)
+					snprintf(field, sizeof(field),
+						 "subsets[%zu].ports[%zu].port", i, k);
+					if (json_port(json_object_get(port, "port"), field, false,
+						      &e->ports[p], err) < 0)
 						return -1;
 				}
 		}
@@ -332,8 +371,7 @@ static int load_service_manifest(const char *file, struct net_service *svc, bool
 	if (api_yaml_load_file(file, &docs, err) < 0)
 		return -1;
 	memset(svc, 0, sizeof(*svc));
-	json_array_foreach(docs, i, doc)
-	{
+	json_array_foreach (docs, i, doc) {
 		const char *kind = json_string_value(json_object_get(doc, "kind"));
 		if (sk_streq(kind, "Service"))
 			ret = service_from_json(doc, svc, err);
@@ -341,7 +379,8 @@ static int load_service_manifest(const char *file, struct net_service *svc, bool
 			ret = endpoints_from_json(doc, svc, err);
 			*have_eps = true;
 		} else
-			ret = sk_err_set(err, EINVAL, "document %zu: kind: want Service or Endpoints", i);
+			ret = sk_err_set(err, EINVAL,
+					 "document %zu: kind: want Service or Endpoints", i);
 		if (ret < 0)
 			break;
 	}
@@ -388,9 +427,11 @@ static int cmd_net_svc(int argc, char **argv)
 			ret = cli_fail(&err);
 		else {
 			for (size_t p = 0; p < svc.n_ports; p++)
-				printf("port %s %s %u %u %u\n", svc.ports[p].name[0] ? svc.ports[p].name : "-",
+				printf("port %s %s %u %u %u\n",
+				       svc.ports[p].name[0] ? svc.ports[p].name : "-",
 				       svc.ports[p].protocol == IPPROTO_UDP ? "udp" : "tcp",
-				       svc.ports[p].port, svc.ports[p].target_port, svc.ports[p].node_port);
+				       svc.ports[p].port, svc.ports[p].target_port,
+				       svc.ports[p].node_port);
 			for (size_t e = 0; e < svc.n_endpoints; e++)
 				printf("endpoint %s\n", svc.endpoints[e].ip);
 		}
@@ -473,7 +514,8 @@ static int cmd_net_dns(int argc, char **argv)
 		goto out;
 	}
 	r.node = node;
-	r.services_dir = sk_asprintf("%s/net/services", o.node.state_dir ? o.node.state_dir : "/run/skiff");
+	r.services_dir =
+		sk_asprintf("%s/net/services", o.node.state_dir ? o.node.state_dir : "/run/skiff");
 	dns_reload(loop, &r);
 	fprintf(stderr, "skiff: DNS listening on %s:%u\n", cfg.listen_addr, cfg.port);
 	if (sk_loop_run(loop, &err) < 0)
@@ -485,3 +527,58 @@ out:
 	return ret;
 }
 SK_COMMAND_HIDDEN(net_dns, "net-dns", cmd_net_dns);
+
+/* ---- net-dnsq: a DNS client for tests (ldns), over UDP or TCP ---- */
+static int cmd_net_dnsq(int argc, char **argv)
+{
+	bool tcp = argc > 1 && !strcmp(argv[1], "--tcp");
+	int a = tcp ? 2 : 1;
+	ldns_resolver *res = NULL;
+	ldns_rdf *server = NULL, *name = NULL;
+	ldns_pkt *pkt = NULL;
+	ldns_rr_type type;
+	int64_t port = 53;
+	char ip[16];
+	sk_err err = {0};
+	int ret = 1;
+
+	if (argc - a != 3)
+		return cli_failf("usage: skiff net-dnsq [--tcp] SERVER[:PORT] NAME TYPE");
+	snprintf(ip, sizeof(ip), "%.*s", (int)strcspn(argv[a], ":"), argv[a]);
+	if (strchr(argv[a], ':') &&
+	    sk_parse_int64(strchr(argv[a], ':') + 1, 1, 65535, &port, &err) < 0)
+		return cli_fail(&err);
+	type = ldns_get_rr_type_by_name(argv[a + 2]);
+	server = ldns_rdf_new_frm_str(LDNS_RDF_TYPE_A, ip);
+	name = ldns_dname_new_frm_str(argv[a + 1]);
+	if (!server || !name || !type) {
+		ret = cli_failf("net-dnsq: bad server, name or type");
+		goto out;
+	}
+	res = ldns_resolver_new();
+	ldns_resolver_push_nameserver(res, server);
+	ldns_resolver_set_port(res, (uint16_t)port);
+	ldns_resolver_set_usevc(res, tcp);
+	ldns_resolver_set_retry(res, 1);
+	ldns_resolver_set_timeout(res, (struct timeval){.tv_sec = 3});
+	if (ldns_resolver_send(&pkt, res, name, type, LDNS_RR_CLASS_IN, LDNS_RD) !=
+		    LDNS_STATUS_OK ||
+	    !pkt) {
+		ret = cli_failf("net-dnsq: no answer from %s", argv[a]);
+		goto out;
+	}
+	printf("%s\n", ldns_pkt_rcode2str(ldns_pkt_get_rcode(pkt)));
+	for (size_t i = 0; i < ldns_pkt_ancount(pkt); i++) {
+		char *s = ldns_rr2str(ldns_rr_list_rr(ldns_pkt_answer(pkt), i));
+		fputs(s, stdout);
+		free(s);
+	}
+	ret = 0;
+out:
+	ldns_pkt_free(pkt);
+	ldns_resolver_deep_free(res);
+	ldns_rdf_deep_free(server); /* the resolver keeps a copy */
+	ldns_rdf_deep_free(name);
+	return ret;
+}
+SK_COMMAND_HIDDEN(net_dnsq, "net-dnsq", cmd_net_dnsq);

@@ -223,8 +223,8 @@ static bool dashed_ip(const char *s, uint32_t *ip)
 	return true;
 }
 
-static void ep_name(const struct dns_svc *s, const struct dns_ep *e, const char *domain,
-		    char *buf, size_t n)
+static void ep_name(const struct dns_svc *s, const struct dns_ep *e, const char *domain, char *buf,
+		    size_t n)
 {
 	if (e->hostname[0])
 		snprintf(buf, n, "%s.%s.%s.svc.%s.", e->hostname, s->name, s->ns, domain);
@@ -243,7 +243,8 @@ static void answer_service_srv(net_dns *dns, struct answer *a, const struct dns_
 		if (!p->name[0] || (only && p != only))
 			continue;
 		if (!s->headless) {
-			snprintf(target, sizeof(target), "%s.%s.svc.%s.", s->name, s->ns, dns->domain);
+			snprintf(target, sizeof(target), "%s.%s.svc.%s.", s->name, s->ns,
+				 dns->domain);
 			add_srv(a, a->qname, p->port, target);
 			continue;
 		}
@@ -301,8 +302,9 @@ static void answer_svc_names(net_dns *dns, struct answer *a, char **l, size_t n)
 	if (n == 4 && (s = svc_find(dns, l[2], l[1])) && s->headless) {
 		for (size_t e = 0; e < s->n_eps; e++) {
 			uint32_t ip;
-			bool match = s->eps[e].hostname[0] ? !strcmp(s->eps[e].hostname, l[0])
-							   : dashed_ip(l[0], &ip) && ip == s->eps[e].ip;
+			bool match = s->eps[e].hostname[0]
+					     ? !strcmp(s->eps[e].hostname, l[0])
+					     : dashed_ip(l[0], &ip) && ip == s->eps[e].ip;
 			if (!match)
 				continue;
 			a->found = true;
@@ -413,7 +415,8 @@ int net_dns_answer(net_dns *dns, const uint8_t *query, size_t len, uint8_t *repl
 	char *rel;
 	int ret;
 
-	if (len < LDNS_HEADER_SIZE || len > 65535 || ldns_wire2pkt(&q, query, len) != LDNS_STATUS_OK)
+	if (len < LDNS_HEADER_SIZE || len > 65535 ||
+	    ldns_wire2pkt(&q, query, len) != LDNS_STATUS_OK)
 		return 0;
 	if (ldns_pkt_qr(q)) {
 		ldns_pkt_free(q);
@@ -467,7 +470,7 @@ static int servfail(const uint8_t *query, size_t len, uint8_t *reply, size_t cap
 		return 0;
 	memcpy(reply, query, LDNS_HEADER_SIZE);
 	reply[2] = (uint8_t)((reply[2] & 0x79) | 0x80); /* QR, keep opcode and RD */
-	reply[3] = 0x80 | LDNS_RCODE_SERVFAIL;		  /* RA */
+	reply[3] = 0x80 | LDNS_RCODE_SERVFAIL;		/* RA */
 	memset(reply + 4, 0, 8);
 	return LDNS_HEADER_SIZE;
 }
@@ -578,7 +581,8 @@ static int on_upstream(sk_loop *loop SK_UNUSED, int fd, uint32_t events SK_UNUSE
 	socklen_t fl = sizeof(from);
 	ssize_t n;
 
-	while ((n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl)) >= 0) {
+	while ((n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl)) >=
+	       0) {
 		uint16_t id = n >= 2 ? (uint16_t)(buf[0] << 8 | buf[1]) : 0;
 		fl = sizeof(from);
 		if (n < LDNS_HEADER_SIZE)
@@ -606,7 +610,8 @@ static int on_udp(sk_loop *loop SK_UNUSED, int fd, uint32_t events SK_UNUSED, vo
 	socklen_t fl = sizeof(from);
 	ssize_t n;
 
-	while ((n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl)) >= 0) {
+	while ((n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl)) >=
+	       0) {
 		int r = net_dns_answer(dns, buf, (size_t)n, reply, udp_reply_cap(buf, (size_t)n));
 		fl = sizeof(from);
 		if (r > 0)
@@ -790,7 +795,8 @@ static void upstreams_from_resolv_conf(net_dns *dns, const struct sockaddr_in *s
 	     l = strtok_r(NULL, "\n", &save)) {
 		char ip[64];
 		struct sockaddr_in a;
-		if (sscanf(l, " nameserver %63s", ip) != 1 || parse_hostport(ip, 53, &a, &ignored) < 0)
+		if (sscanf(l, " nameserver %63s", ip) != 1 ||
+		    parse_hostport(ip, 53, &a, &ignored) < 0)
 			continue;
 		if (a.sin_addr.s_addr == self->sin_addr.s_addr && a.sin_port == self->sin_port)
 			continue;
@@ -850,7 +856,8 @@ int net_dns_new(sk_loop *loop, const struct net_dns_config *cfg, net_dns **out, 
 	if (cfg->port)
 		self.sin_port = htons(cfg->port);
 	for (size_t i = 0; i < cfg->n_upstreams && dns->n_upstreams < DNS_MAX_UPSTREAMS; i++)
-		if (parse_hostport(cfg->upstreams[i], 53, &dns->upstreams[dns->n_upstreams++], err) < 0)
+		if (parse_hostport(cfg->upstreams[i], 53, &dns->upstreams[dns->n_upstreams++],
+				   err) < 0)
 			goto fail;
 	if (!cfg->upstreams)
 		upstreams_from_resolv_conf(dns, &self);

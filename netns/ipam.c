@@ -85,7 +85,8 @@ int net_ipam_claim(net_node *node, const char *uid, uint32_t *out, sk_err *err)
 {
 	_cleanup_close_ int lock = -1;
 	uint32_t first = node->gateway + 1;
-	uint32_t last = node->pod_cidr.addr + (uint32_t)((1ull << (32 - node->pod_cidr.prefix)) - 2);
+	uint32_t last =
+		node->pod_cidr.addr + (uint32_t)((1ull << (32 - node->pod_cidr.prefix)) - 2);
 	uint32_t n = last >= first ? last - first + 1 : 0;
 	uint32_t start;
 

@@ -82,9 +82,9 @@ static uint16_t endpoint_port(const struct net_service *svc, size_t e, size_t p)
  * same chain, so an unchanged one compares equal and is left alone. */
 static char *port_hash(const struct net_service *svc, size_t p)
 {
-	_cleanup_free_ char *key = sk_asprintf("%s/%s/%s/%u", svc->ns, svc->name,
-					       net_proto_name(svc->ports[p].protocol),
-					       svc->ports[p].port);
+	_cleanup_free_ char *key =
+		sk_asprintf("%s/%s/%s/%u", svc->ns, svc->name,
+			    net_proto_name(svc->ports[p].protocol), svc->ports[p].port);
 
 	return sk_asprintf("%016llx", (unsigned long long)net_hash64(key));
 }
@@ -98,8 +98,7 @@ static char *endpoint_hash(const struct net_service *svc, size_t p, size_t e)
 	return sk_asprintf("%016llx", (unsigned long long)net_hash64(key));
 }
 
-static void endpoint_objects(const struct net_service *svc, size_t p, size_t e,
-			     struct objlist *out)
+static void endpoint_objects(const struct net_service *svc, size_t p, size_t e, struct objlist *out)
 {
 	_cleanup_free_ char *h = endpoint_hash(svc, p, e);
 	const char *ip = svc->endpoints[e].ip;
@@ -260,9 +259,11 @@ static int validate_port(const struct net_service *svc, size_t i, sk_err *err)
 	const struct net_service_port *p = &svc->ports[i];
 
 	if (svc->n_ports > 1 && !p->name[0])
-		return sk_err_set(err, EINVAL, "spec.ports[%zu].name: required when there are several ports", i);
+		return sk_err_set(err, EINVAL,
+				  "spec.ports[%zu].name: required when there are several ports", i);
 	if (p->name[0] && !net_is_dns_label(p->name))
-		return sk_err_set(err, EINVAL, "spec.ports[%zu].name: \"%s\": not a DNS label", i, p->name);
+		return sk_err_set(err, EINVAL, "spec.ports[%zu].name: \"%s\": not a DNS label", i,
+				  p->name);
 	if (p->protocol != IPPROTO_TCP && p->protocol != IPPROTO_UDP)
 		return sk_err_set(err, EINVAL, "spec.ports[%zu].protocol: must be TCP or UDP", i);
 	if (p->port == 0)
@@ -270,19 +271,22 @@ static int validate_port(const struct net_service *svc, size_t i, sk_err *err)
 	if (p->target_port == 0)
 		return sk_err_set(err, EINVAL, "spec.ports[%zu].targetPort: must be 1-65535", i);
 	if (p->node_port && (p->node_port < 30000 || p->node_port > 32767))
-		return sk_err_set(err, EINVAL, "spec.ports[%zu].nodePort: %u: must be 30000-32767", i,
-				  p->node_port);
+		return sk_err_set(err, EINVAL, "spec.ports[%zu].nodePort: %u: must be 30000-32767",
+				  i, p->node_port);
 	if (p->node_port && headless(svc))
-		return sk_err_set(err, EINVAL, "spec.ports[%zu].nodePort: a headless Service has none", i);
+		return sk_err_set(err, EINVAL,
+				  "spec.ports[%zu].nodePort: a headless Service has none", i);
 	for (size_t j = 0; j < i; j++) {
 		const struct net_service_port *q = &svc->ports[j];
 		if (p->name[0] && !strcmp(p->name, q->name))
-			return sk_err_set(err, EINVAL, "spec.ports[%zu].name: \"%s\": duplicate", i, p->name);
+			return sk_err_set(err, EINVAL, "spec.ports[%zu].name: \"%s\": duplicate", i,
+					  p->name);
 		if (p->port == q->port && p->protocol == q->protocol)
 			return sk_err_set(err, EINVAL, "spec.ports[%zu]: %s/%u: duplicate", i,
 					  net_proto_name(p->protocol), p->port);
 		if (p->node_port && p->node_port == q->node_port && p->protocol == q->protocol)
-			return sk_err_set(err, EINVAL, "spec.ports[%zu].nodePort: %u: duplicate", i, p->node_port);
+			return sk_err_set(err, EINVAL, "spec.ports[%zu].nodePort: %u: duplicate", i,
+					  p->node_port);
 	}
 	return 0;
 }
@@ -292,14 +296,16 @@ int net_service_validate(const net_node *node, const struct net_service *svc, sk
 	uint32_t ip;
 
 	if (!net_is_dns_label(svc->ns))
-		return sk_err_set(err, EINVAL, "metadata.namespace: \"%s\": not a DNS label", svc->ns);
+		return sk_err_set(err, EINVAL, "metadata.namespace: \"%s\": not a DNS label",
+				  svc->ns);
 	if (!net_is_dns_label(svc->name))
 		return sk_err_set(err, EINVAL, "metadata.name: \"%s\": not a DNS label", svc->name);
 	if (!headless(svc)) {
 		if (net_ip_parse(svc->cluster_ip, &ip, err) < 0)
 			return sk_err_wrap(err, "spec.clusterIP");
 		if (!net_cidr_contains(&node->service_cidr, ip))
-			return sk_err_set(err, EINVAL, "spec.clusterIP: %s: not in the service CIDR",
+			return sk_err_set(err, EINVAL,
+					  "spec.clusterIP: %s: not in the service CIDR",
 					  svc->cluster_ip);
 		if (svc->n_ports == 0)
 			return sk_err_set(err, EINVAL, "spec.ports: required");
@@ -307,9 +313,10 @@ int net_service_validate(const net_node *node, const struct net_service *svc, sk
 	if (svc->n_ports > NET_SVC_MAX_PORTS)
 		return sk_err_set(err, EINVAL, "spec.ports: more than %d", NET_SVC_MAX_PORTS);
 	if (svc->affinity_timeout > 86400)
-		return sk_err_set(err, EINVAL,
-				  "spec.sessionAffinityConfig.clientIP.timeoutSeconds: %u: must be 1-86400",
-				  svc->affinity_timeout);
+		return sk_err_set(
+			err, EINVAL,
+			"spec.sessionAffinityConfig.clientIP.timeoutSeconds: %u: must be 1-86400",
+			svc->affinity_timeout);
 	for (size_t i = 0; i < svc->n_ports; i++)
 		if (validate_port(svc, i, err) < 0)
 			return -1;
@@ -317,11 +324,12 @@ int net_service_validate(const net_node *node, const struct net_service *svc, sk
 		if (net_ip_parse(svc->endpoints[e].ip, &ip, err) < 0)
 			return sk_err_wrap(err, "endpoints[%zu].ip", e);
 		if (svc->endpoints[e].hostname[0] && !net_is_dns_label(svc->endpoints[e].hostname))
-			return sk_err_set(err, EINVAL, "endpoints[%zu].hostname: not a DNS label", e);
+			return sk_err_set(err, EINVAL, "endpoints[%zu].hostname: not a DNS label",
+					  e);
 		for (size_t f = 0; f < e; f++)
 			if (!strcmp(svc->endpoints[e].ip, svc->endpoints[f].ip))
-				return sk_err_set(err, EINVAL, "endpoints[%zu].ip: %s: duplicate", e,
-						  svc->endpoints[e].ip);
+				return sk_err_set(err, EINVAL, "endpoints[%zu].ip: %s: duplicate",
+						  e, svc->endpoints[e].ip);
 	}
 	return 0;
 }
@@ -387,9 +395,10 @@ static int claims_update(net_node *node, const struct net_service *old,
 {
 	char key[16];
 
-	if (new && !headless(new) && claim_write(node, "clusterips", new->cluster_ip, owner, err) < 0)
+	if (new && !headless(new) &&
+	    claim_write(node, "clusterips", new->cluster_ip, owner, err) < 0)
 		return -1;
-	for (size_t i = 0; new && i < new->n_ports; i++) {
+	for (size_t i = 0; new &&i < new->n_ports; i++) {
 		if (!new->ports[i].node_port)
 			continue;
 		snprintf(key, sizeof(key), "%s-%u", net_proto_name(new->ports[i].protocol),
@@ -405,9 +414,10 @@ static int claims_update(net_node *node, const struct net_service *old,
 		bool kept = false;
 		if (!old->ports[i].node_port)
 			continue;
-		for (size_t j = 0; new && j < new->n_ports; j++)
-			kept |= new->ports[j].node_port == old->ports[i].node_port &&
-				new->ports[j].protocol == old->ports[i].protocol;
+		for (size_t j = 0; new &&j < new->n_ports; j++)
+			kept |= new->ports[j].node_port ==
+				old->ports[i].node_port &&new->ports[j].protocol ==
+				old->ports[i].protocol;
 		if (kept)
 			continue;
 		snprintf(key, sizeof(key), "%s-%u", net_proto_name(old->ports[i].protocol),
@@ -524,8 +534,8 @@ int net_lb_get_service(net_node *node, const char *ns, const char *name, struct 
 	return net_svc_load(node, ns, name, out, err);
 }
 
-int net_lb_foreach(net_node *node, int (*fn)(const struct net_service *svc, void *data),
-		   void *data, sk_err *err)
+int net_lb_foreach(net_node *node, int (*fn)(const struct net_service *svc, void *data), void *data,
+		   sk_err *err)
 {
 	_cleanup_free_ char *dir = sk_path_join(node->net_dir, "services");
 	DIR *d = opendir(dir);

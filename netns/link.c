@@ -127,8 +127,7 @@ static int addr_add(struct nl_sock *s, int ifindex, uint32_t ip, int prefix, sk_
 }
 
 /* dst via gw (gw 0: on-link, scope link) on ifindex; existing is fine. */
-static int route_add(struct nl_sock *s, int ifindex, const char *dst_text, uint32_t gw,
-		     sk_err *err)
+static int route_add(struct nl_sock *s, int ifindex, const char *dst_text, uint32_t gw, sk_err *err)
 {
 	_cleanup_route_ struct rtnl_route *r = rtnl_route_alloc();
 	_cleanup_nladdr_ struct nl_addr *dst = NULL;
@@ -146,7 +145,8 @@ static int route_add(struct nl_sock *s, int ifindex, const char *dst_text, uint3
 	rtnl_route_set_dst(r, dst);
 	rtnl_route_nh_set_ifindex(nh, ifindex);
 	if (gw) {
-		_cleanup_nladdr_ struct nl_addr *gwa = nl_addr_build(AF_INET, &(uint32_t){htonl(gw)}, 4);
+		_cleanup_nladdr_ struct nl_addr *gwa =
+			nl_addr_build(AF_INET, &(uint32_t){htonl(gw)}, 4);
 		rtnl_route_nh_set_gateway(nh, gwa);
 		rtnl_route_set_scope(r, RT_SCOPE_UNIVERSE);
 	} else {
@@ -208,7 +208,8 @@ int net_link_bridge_up(net_node *node, sk_err *err)
 	net_ip_format(node->service_cidr.addr, ipbuf, sizeof(ipbuf));
 	snprintf(svc, sizeof(svc), "%s/%d", ipbuf, node->service_cidr.prefix);
 	if (route_add(s, idx, svc, 0, err) < 0)
-		return sk_err_wrap(err, "bridge %s: route to the service CIDR %s", node->bridge, svc);
+		return sk_err_wrap(err, "bridge %s: route to the service CIDR %s", node->bridge,
+				   svc);
 	return 0;
 }
 
@@ -398,8 +399,8 @@ static int pod_side_setup(net_node *node, const char *netns_path, uint32_t ip, s
 	return 0;
 }
 
-int net_link_pod_setup(net_node *node, const char *netns_path, const char *host_veth,
-		       uint32_t ip, sk_err *err)
+int net_link_pod_setup(net_node *node, const char *netns_path, const char *host_veth, uint32_t ip,
+		       sk_err *err)
 {
 	_cleanup_nlsock_ struct nl_sock *s = NULL;
 	_cleanup_link_ struct rtnl_link *br = NULL;

@@ -28,12 +28,12 @@ bool net_cidr_contains(const struct net_cidr *c, uint32_t ip);
 
 /* ---- the node ------------------------------------------------------------ */
 struct net_node_config {
-	const char *state_dir;	  /* IPAM, pod and Service state, netns mounts; default /run/skiff */
-	const char *bridge;	  /* default "skiff0" */
-	const char *pod_cidr;	  /* this node's pods; default 10.88.0.0/24 */
-	const char *cluster_cidr; /* all pods of the cluster; default 10.88.0.0/16 */
-	const char *service_cidr; /* ClusterIPs; default 10.96.0.0/12 */
-	const char *table;	  /* skiff's nftables table (family ip); default "skiff" */
+	const char *state_dir; /* IPAM, pod and Service state, netns mounts; default /run/skiff */
+	const char *bridge;    /* default "skiff0" */
+	const char *pod_cidr;  /* this node's pods; default 10.88.0.0/24 */
+	const char *cluster_cidr;   /* all pods of the cluster; default 10.88.0.0/16 */
+	const char *service_cidr;   /* ClusterIPs; default 10.96.0.0/12 */
+	const char *table;	    /* skiff's nftables table (family ip); default "skiff" */
 	const char *cluster_domain; /* default "cluster.local" */
 };
 
@@ -95,11 +95,11 @@ enum net_dns_policy { NET_DNS_CLUSTER_FIRST, NET_DNS_DEFAULT };
 /* /etc/resolv.conf content for a pod in namespace ns (caller frees).
  * ClusterFirst: the bridge address, the cluster search path, ndots:5.
  * Default: the host's /etc/resolv.conf. */
-int net_resolv_conf(const net_node *node, const char *ns, enum net_dns_policy policy,
-		    char **out, sk_err *err);
+int net_resolv_conf(const net_node *node, const char *ns, enum net_dns_policy policy, char **out,
+		    sk_err *err);
 
 /* ---- Services ------------------------------------------------------------ */
-#define NET_NAME_MAX 64	 /* a DNS label, as Kubernetes names are */
+#define NET_NAME_MAX 64 /* a DNS label, as Kubernetes names are */
 #define NET_SVC_MAX_PORTS 32
 
 struct net_service_port {
@@ -149,8 +149,8 @@ int net_lb_delete_service(net_node *node, const char *ns, const char *name, sk_e
 int net_lb_get_service(net_node *node, const char *ns, const char *name, struct net_service *out,
 		       sk_err *err);
 /* Call fn for every Service set on this node (order unspecified). */
-int net_lb_foreach(net_node *node, int (*fn)(const struct net_service *svc, void *data),
-		   void *data, sk_err *err);
+int net_lb_foreach(net_node *node, int (*fn)(const struct net_service *svc, void *data), void *data,
+		   sk_err *err);
 
 /* ---- cluster DNS ----------------------------------------------------------- */
 typedef struct net_dns net_dns;

@@ -61,18 +61,19 @@ static void base_chains(sk_buf *b, const char *t)
 
 static void base_maps(sk_buf *b, const char *t)
 {
-	sk_buf_printf(b,
-		      "add map ip %s service-ips { type ipv4_addr . inet_proto . inet_service : "
-		      "verdict; }\n"
-		      "add map ip %s service-nodeports { type inet_proto . inet_service : verdict; }\n"
-		      "add map ip %s no-endpoint-services { type ipv4_addr . inet_proto . "
-		      "inet_service : verdict; }\n"
-		      "add map ip %s no-endpoint-nodeports { type inet_proto . inet_service : "
-		      "verdict; }\n"
-		      "add map ip %s hostports { type inet_proto . inet_service : ipv4_addr . "
-		      "inet_service; }\n"
-		      "add set ip %s hostport-hairpin { type ipv4_addr . ipv4_addr; }\n",
-		      t, t, t, t, t, t);
+	sk_buf_printf(
+		b,
+		"add map ip %s service-ips { type ipv4_addr . inet_proto . inet_service : "
+		"verdict; }\n"
+		"add map ip %s service-nodeports { type inet_proto . inet_service : verdict; }\n"
+		"add map ip %s no-endpoint-services { type ipv4_addr . inet_proto . "
+		"inet_service : verdict; }\n"
+		"add map ip %s no-endpoint-nodeports { type inet_proto . inet_service : "
+		"verdict; }\n"
+		"add map ip %s hostports { type inet_proto . inet_service : ipv4_addr . "
+		"inet_service; }\n"
+		"add set ip %s hostport-hairpin { type ipv4_addr . ipv4_addr; }\n",
+		t, t, t, t, t, t);
 }
 
 /* The node's rules. Loopback destinations are left alone: DNAT of
@@ -83,33 +84,50 @@ static void base_rules(sk_buf *b, const char *t, const char *pod, const char *cl
 
 	sk_buf_printf(b, "add rule ip %s nat-prerouting jump services\n", t);
 	sk_buf_printf(b, "add rule ip %s nat-output jump services\n", t);
-	sk_buf_printf(b, "add rule ip %s services ip daddr . meta l4proto . th dport vmap @service-ips\n",
-		      t);
-	sk_buf_printf(b, "add rule ip %s services %s meta l4proto . th dport vmap @service-nodeports\n",
+	sk_buf_printf(
+		b, "add rule ip %s services ip daddr . meta l4proto . th dport vmap @service-ips\n",
+		t);
+	sk_buf_printf(
+		b, "add rule ip %s services %s meta l4proto . th dport vmap @service-nodeports\n",
+		t, local);
+	sk_buf_printf(b,
+		      "add rule ip %s nat-prerouting %s dnat ip to meta l4proto . th dport map "
+		      "@hostports\n",
 		      t, local);
-	sk_buf_printf(b, "add rule ip %s nat-prerouting %s dnat ip to meta l4proto . th dport map @hostports\n",
-		      t, local);
-	sk_buf_printf(b, "add rule ip %s nat-output %s dnat ip to meta l4proto . th dport map @hostports\n",
-		      t, local);
+	sk_buf_printf(
+		b,
+		"add rule ip %s nat-output %s dnat ip to meta l4proto . th dport map @hostports\n",
+		t, local);
 	sk_buf_printf(b, "add rule ip %s mark-for-masquerade meta mark set meta mark | 0x%x\n", t,
 		      NET_MASQ_MARK);
 	sk_buf_printf(b, "add rule ip %s nat-postrouting meta mark & 0x%x == 0x%x masquerade\n", t,
 		      NET_MASQ_MARK, NET_MASQ_MARK);
-	sk_buf_printf(b, "add rule ip %s nat-postrouting ct status dnat ip saddr . ip daddr @hostport-hairpin masquerade\n",
+	sk_buf_printf(b,
+		      "add rule ip %s nat-postrouting ct status dnat ip saddr . ip daddr "
+		      "@hostport-hairpin masquerade\n",
 		      t);
-	sk_buf_printf(b, "add rule ip %s nat-postrouting ip saddr %s ip daddr != %s masquerade\n", t,
-		      pod, cluster);
+	sk_buf_printf(b, "add rule ip %s nat-postrouting ip saddr %s ip daddr != %s masquerade\n",
+		      t, pod, cluster);
 	sk_buf_printf(b, "add rule ip %s reject-chain meta l4proto tcp reject with tcp reset\n", t);
 	sk_buf_printf(b, "add rule ip %s reject-chain reject\n", t);
-	sk_buf_printf(b, "add rule ip %s service-endpoints-check ip daddr . meta l4proto . th dport vmap @no-endpoint-services\n",
+	sk_buf_printf(b,
+		      "add rule ip %s service-endpoints-check ip daddr . meta l4proto . th dport "
+		      "vmap @no-endpoint-services\n",
 		      t);
-	sk_buf_printf(b, "add rule ip %s nodeport-endpoints-check %s meta l4proto . th dport vmap @no-endpoint-nodeports\n",
+	sk_buf_printf(b,
+		      "add rule ip %s nodeport-endpoints-check %s meta l4proto . th dport vmap "
+		      "@no-endpoint-nodeports\n",
 		      t, local);
-	sk_buf_printf(b, "add rule ip %s filter-input ct state new jump nodeport-endpoints-check\n", t);
-	sk_buf_printf(b, "add rule ip %s filter-input ct state new jump service-endpoints-check\n", t);
-	sk_buf_printf(b, "add rule ip %s filter-forward ct state new jump service-endpoints-check\n", t);
-	sk_buf_printf(b, "add rule ip %s filter-output ct state new jump service-endpoints-check\n", t);
-	sk_buf_printf(b, "add rule ip %s filter-output ct state new jump nodeport-endpoints-check\n", t);
+	sk_buf_printf(b, "add rule ip %s filter-input ct state new jump nodeport-endpoints-check\n",
+		      t);
+	sk_buf_printf(b, "add rule ip %s filter-input ct state new jump service-endpoints-check\n",
+		      t);
+	sk_buf_printf(
+		b, "add rule ip %s filter-forward ct state new jump service-endpoints-check\n", t);
+	sk_buf_printf(b, "add rule ip %s filter-output ct state new jump service-endpoints-check\n",
+		      t);
+	sk_buf_printf(
+		b, "add rule ip %s filter-output ct state new jump nodeport-endpoints-check\n", t);
 }
 
 int net_nft_table_up(net_node *node, sk_err *err)
@@ -135,8 +153,8 @@ int net_nft_table_up(net_node *node, sk_err *err)
  * fails, and `destroy` needs nftables 1.0.8. */
 int net_nft_table_delete(net_node *node, sk_err *err)
 {
-	_cleanup_free_ char *cmd = sk_asprintf("add table ip %s\ndelete table ip %s\n", node->table,
-					       node->table);
+	_cleanup_free_ char *cmd =
+		sk_asprintf("add table ip %s\ndelete table ip %s\n", node->table, node->table);
 
 	if (net_nft_run(node, cmd, err) < 0)
 		return sk_err_wrap(err, "delete table %s", node->table);

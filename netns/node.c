@@ -44,7 +44,8 @@ static bool valid_table_name(const char *s)
 static int check_cidrs(net_node *n, sk_err *err)
 {
 	if (n->pod_cidr.prefix > 30)
-		return sk_err_set(err, EINVAL, "pod CIDR: /%d leaves no address for pods (at most /30)",
+		return sk_err_set(err, EINVAL,
+				  "pod CIDR: /%d leaves no address for pods (at most /30)",
 				  n->pod_cidr.prefix);
 	if (n->cluster_cidr.prefix > n->pod_cidr.prefix ||
 	    !net_cidr_contains(&n->cluster_cidr, n->pod_cidr.addr))
@@ -67,10 +68,12 @@ int net_node_open(const struct net_node_config *cfg, net_node **out, sk_err *err
 	n->net_dir = sk_path_join(n->state_dir, "net");
 	n->netns_dir = sk_path_join(n->state_dir, "netns");
 	if (!valid_ifname(n->bridge))
-		return sk_err_set(err, EINVAL, "bridge: \"%s\": not an interface name (1-15 characters)",
+		return sk_err_set(err, EINVAL,
+				  "bridge: \"%s\": not an interface name (1-15 characters)",
 				  n->bridge);
 	if (!valid_table_name(n->table))
-		return sk_err_set(err, EINVAL, "table: \"%s\": not an nftables table name", n->table);
+		return sk_err_set(err, EINVAL, "table: \"%s\": not an nftables table name",
+				  n->table);
 	if (parse_cidr_field("pod CIDR", cfg->pod_cidr ? cfg->pod_cidr : "10.88.0.0/24",
 			     &n->pod_cidr, err) < 0 ||
 	    parse_cidr_field("cluster CIDR", cfg->cluster_cidr ? cfg->cluster_cidr : "10.88.0.0/16",
@@ -159,8 +162,8 @@ static int check_host_ports(const struct net_pod_config *cfg, sk_err *err)
 	for (size_t i = 0; i < cfg->n_host_ports; i++) {
 		const struct net_host_port *p = &cfg->host_ports[i];
 		if (p->protocol != IPPROTO_TCP && p->protocol != IPPROTO_UDP)
-			return sk_err_set(err, EINVAL, "hostPorts[%zu].protocol: must be TCP or UDP",
-					  i);
+			return sk_err_set(err, EINVAL,
+					  "hostPorts[%zu].protocol: must be TCP or UDP", i);
 		if (p->host_port == 0 || p->container_port == 0)
 			return sk_err_set(err, EINVAL, "hostPorts[%zu]: port must be 1-65535", i);
 	}
@@ -189,7 +192,8 @@ static int pod_state_write(net_node *node, const char *uid, const struct net_pod
 	sk_buf_init(&b);
 	sk_buf_printf(&b, "ip %s\nveth %s\n", pod->ip, pod->host_veth);
 	for (size_t i = 0; i < cfg->n_host_ports; i++)
-		sk_buf_printf(&b, "hostport %s %u %u\n", net_proto_name(cfg->host_ports[i].protocol),
+		sk_buf_printf(&b, "hostport %s %u %u\n",
+			      net_proto_name(cfg->host_ports[i].protocol),
 			      cfg->host_ports[i].host_port, cfg->host_ports[i].container_port);
 	if (sk_mkdir_p(dir, 0700, err) < 0)
 		return -1;

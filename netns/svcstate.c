@@ -71,8 +71,7 @@ static int parse_port_line(const char *line, struct net_service *svc, sk_err *er
 	return 0;
 }
 
-static int parse_endpoint_line(const char *line, struct net_service *svc, size_t *cap,
-			       sk_err *err)
+static int parse_endpoint_line(const char *line, struct net_service *svc, size_t *cap, sk_err *err)
 {
 	struct net_endpoint *e;
 	char ip[16], host[NET_NAME_MAX], ports[NET_SVC_MAX_PORTS * 6 + 1];
