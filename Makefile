@@ -31,6 +31,7 @@ LIB_OBJS := $(filter-out $(BUILD)/cli/%,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HDRS := $(wildcard */*.h tests/unit/*.h)
+BENCH_SRCS := $(wildcard bench/*.c)
 
 .PHONY: all deps check test unit asan fuzz format format-check rootfs rootfs-debian bench install up clean
 
@@ -76,7 +77,7 @@ fuzz:
 	@tests/fuzz/run.sh
 
 format:
-	@clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS)
+	@clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS) $(BENCH_SRCS)
 
 format-check:
 	@tests/format-check.sh
@@ -88,7 +89,13 @@ rootfs: all
 rootfs-debian: all
 	@rootfs-examples/build.sh $(if $(IMAGE_DIR),--image-dir $(IMAGE_DIR)) debian
 
-bench: all
+# the benchmarks' own timing helper (bench/interleave.c)
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -lm
+
+bench: all $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 	@bench/run.sh
 
 install: $(BUILD)/skiff
