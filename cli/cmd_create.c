@@ -9,7 +9,7 @@ struct create_opts {
 	const char *output;
 	enum cli_output out;
 	char **files;
-	bool recursive;
+	bool recursive, save_config;
 	const char *validate; /* accepted for kubectl compatibility */
 };
 
@@ -24,7 +24,7 @@ static int create_one(struct cli_client *c, json_t *obj, const char *source, str
 
 	if (cli_object_target(c, obj, source, &t, err) < 0)
 		return -1;
-	body = json_deep_copy(obj);
+	body = o->save_config ? api_apply_modified(obj) : json_deep_copy(obj);
 	if (t.ns)
 		json_object_set_new(json_object_get(body, "metadata"), "namespace",
 				    json_string(t.ns));
@@ -105,6 +105,7 @@ static int cmd_create(int argc, char **argv)
 		{"filename", 'f', CLI_FLAG_STRINGS, &o.files, NULL},
 		{"recursive", 'R', CLI_FLAG_BOOL, &o.recursive, NULL},
 		{"output", 'o', CLI_FLAG_STRING, &o.output, NULL},
+		{"save-config", 0, CLI_FLAG_BOOL, &o.save_config, NULL},
 		{"validate", 0, CLI_FLAG_STRING, &o.validate, NULL},
 		{0},
 	};
