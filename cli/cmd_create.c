@@ -24,10 +24,16 @@ static int create_one(struct cli_client *c, json_t *obj, const char *source, str
 
 	if (cli_object_target(c, obj, source, &t, err) < 0)
 		return -1;
-	body = o->save_config ? api_apply_modified(obj) : json_deep_copy(obj);
+	body = json_deep_copy(obj);
 	if (t.ns)
 		json_object_set_new(json_object_get(body, "metadata"), "namespace",
 				    json_string(t.ns));
+	if (o->save_config) { /* the configuration a later apply compares with */
+		json_t *with = api_apply_modified(body);
+
+		json_decref(body);
+		body = with;
+	}
 	path = cli_resource_path(t.res, t.ns, NULL, "fieldManager=kubectl-create");
 	r = cli_request(c, "POST", path, NULL, NULL, body, &created, &code, err);
 	json_decref(body);
