@@ -136,3 +136,20 @@ int api_quantity_value(const char *s, int64_t *value, sk_err *err)
 	*value = milli / 1000 + (milli % 1000 ? 1 : 0);
 	return 0;
 }
+
+int api_quantity_json_milli(json_t *q, int64_t *milli, sk_err *err)
+{
+	char buf[64];
+
+	if (json_is_string(q))
+		return api_quantity_milli(json_string_value(q), milli, err);
+	if (json_is_integer(q)) {
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(q));
+		return api_quantity_milli(buf, milli, err);
+	}
+	if (json_is_real(q)) {
+		snprintf(buf, sizeof(buf), "%.15g", json_real_value(q));
+		return api_quantity_milli(buf, milli, err);
+	}
+	return sk_err_set(err, EINVAL, "a quantity must be a string or a number");
+}
