@@ -33,7 +33,7 @@ echo
 if [[ $ip =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
 	url=http://$ip:8888/
 	echo "Reach it:   curl $url"
-	reach=(busybox wget -qO- -T 5 "$url")
+	reach=(timeout 5 busybox wget -qO- "$url")
 else
 	# no pod network yet: the pod has only loopback, reached from inside
 	# its network namespace (the supervisor's)
@@ -44,7 +44,7 @@ else
 	echo "The pod has no network address yet (pod networking comes with a later issue);"
 	echo "reach it from inside its network namespace:"
 	echo "  nsenter --net=/proc/$sup/ns/net busybox wget -qO- http://127.0.0.1:8888/"
-	reach=(nsenter "--net=/proc/$sup/ns/net" busybox wget -qO- -T 5 http://127.0.0.1:8888/)
+	reach=(timeout 5 nsenter "--net=/proc/$sup/ns/net" busybox wget -qO- http://127.0.0.1:8888/)
 fi
 echo "Logs:       skiff logs web   (or the files under /var/log/skiff/pods)"
 echo "Stop it:    $SKIFF play --down $POD"

@@ -24,20 +24,38 @@ mkdir -p /dev/pts /dev/shm /dev/mqueue
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs -o mode=1777 shm /dev/shm
 mount -t mqueue mqueue /dev/mqueue
+# . "$R/env" comes later; the checkout's path is known from stage 1.
+# A checkout below /tmp or /run would vanish under their tmpfs: park it.
+mkdir -p /skiff-checkout
+mount --move "$skiff_top" /skiff-checkout
 mount -t tmpfs -o mode=1777 tmp /tmp
 mount -t tmpfs -o mode=0755 run /run
+mkdir -p "$skiff_top"
+mount --move /skiff-checkout "$skiff_top"
 mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 /sys/fs/cgroup
 echo "+cpu +memory +pids +io +cpuset" >/sys/fs/cgroup/cgroup.subtree_control
 mount --make-rshared /
 ip link set lo up
 hostname skiff-vm
-# the guest's own /var/lib/skiff and state, on the overlay's tmpfs
-rm -rf /var/lib/skiff /run/skiff
+# skiff's default data and log folders on a tmpfs of their own: the
+# guest's / is an overlayfs, which 6.1 cannot take as an overlay's upper
+for d in /var/lib/skiff /var/log/skiff /var/tmp; do
+	mkdir -p "$d"
+	mount -t tmpfs -o mode=0755 skiff "$d"
+done
+chmod 1777 /var/tmp
 
 # shellcheck disable=SC1091
 . "$R/env" # SKIFF_TOP, SKIFF_BUILD, TESTS (array), TEST_TIMEOUT
 cd "$SKIFF_TOP" || poweroff_now
 export CI=true SKIFF_IN_VM=1 SKIFF_TOP SKIFF_BUILD SKIFF="$SKIFF_TOP/$SKIFF_BUILD/skiff"
+# the busybox example tree, built on the host, copied once to a tmpfs:
+# tests may use it read-only as an image instead of building their own
+if [[ -d $R/busybox ]]; then
+	mkdir -p /var/lib/skiff/test-rootfs
+	cp -a "$R/busybox" /var/lib/skiff/test-rootfs/busybox
+	export SKIFF_TEST_ROOTFS=/var/lib/skiff/test-rootfs/busybox
+fi
 echo "$(cut -d' ' -f1 /proc/uptime)" >"$R/booted"
 say "booted in $(cat "$R/booted") s; $(stat -f -c %T /sys/fs/cgroup) on /sys/fs/cgroup"
 

@@ -69,6 +69,12 @@ if ! build_initrd 2>"$TEST_TMP/initrd.log"; then
 	done_testing
 fi
 
+# a busybox rootfs for the tests, built here where exec is fast
+if ! rootfs-examples/busybox/build.sh "$R/busybox" >"$TEST_TMP/rootfs.log" 2>&1; then
+	fail "build the busybox rootfs for the guest" "$(cat "$TEST_TMP/rootfs.log")"
+	done_testing
+fi
+
 {
 	printf 'SKIFF_TOP=%q\nSKIFF_BUILD=%q\nTEST_TIMEOUT=%q\nTESTS=(' "$TOP" "$SKIFF_BUILD" "$TEST_TIMEOUT"
 	printf '%q ' "${tests[@]}"

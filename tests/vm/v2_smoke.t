@@ -34,8 +34,8 @@ if ! "$SKIFF" help 2>/dev/null | grep -q '^  run '; then
 	fail "skiff run exists" "this build has no 'skiff run' yet (runtime/, issue 2)"
 	done_testing
 fi
-RFS=$TEST_TMP/busybox
-"$SKIFF_TOP/rootfs-examples/busybox/build.sh" "$RFS" >/dev/null
+RFS=${SKIFF_TEST_ROOTFS:-$TEST_TMP/busybox}
+[[ -d $RFS ]] || "$SKIFF_TOP/rootfs-examples/busybox/build.sh" "$RFS" >/dev/null
 defer "rmdir '$CG/$ROOT' 2>/dev/null"
 marker=$((3600 + RANDOM % 1000)).$RANDOM
 "$SKIFF" run --cgroup-root "$ROOT" --rootfs "$RFS" --memory 16Mi --cpus 500m --pids 64 \
@@ -52,8 +52,10 @@ find_ctr() {
 	done
 	return 1
 }
-ctr=""
-wait_for $((10 * T)) find_ctr && ctr=$(find_ctr)
+# until the container shows up, or skiff run has ended (a failed start)
+found_or_ended() { find_ctr >/dev/null || ! kill -0 "$run_pid" 2>/dev/null; }
+wait_for $((10 * T)) found_or_ended
+ctr=$(find_ctr)
 if [[ -z $ctr ]]; then
 	fail "the container runs" "$(cat "$TEST_TMP/run.log")"
 	done_testing
