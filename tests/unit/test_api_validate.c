@@ -280,7 +280,7 @@ static void test_validation(void)
 		"mount of a missing volume");
 	invalid("Pod",
 		POD("{\"containers\":[" C1 "],\"volumes\":[{\"name\":\"v\",\"hostPath\":{\"path\":"
-					   "\"/x\"},\"emptyDir\":{}}]}"),
+		    "\"/x\"},\"emptyDir\":{}}]}"),
 		NULL,
 		"spec.volumes[0].emptyDir: Forbidden: may not specify more than 1 volume type",
 		"two volume types");
