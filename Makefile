@@ -21,13 +21,22 @@ WARNINGS := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wformat=2 \
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fno-strict-aliasing $(WARNINGS) $(CFLAGS) \
 	$(EXTRA_CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+# Heavy libraries are linked lazily: each loads on the first call of one of
+# its functions (scripts/lazylib.sh), so `skiff run` and every pod's
+# supervisor start in about a millisecond and stay small. Only their
+# functions can be used, not their data symbols (the link says so).
+LAZY_PKGS := libnl-3.0 libnl-route-3.0 libnftables ldns libmicrohttpd sqlite3 gnutls libcurl \
+	libarchive
+LAZY_LIBS := $(sort $(filter-out m pthread dl c,$(patsubst -l%,%,$(filter -l%,\
+	$(shell pkg-config --libs $(filter $(LAZY_PKGS),$(PKGS)) 2>/dev/null)))))
+LDLIBS := $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) -lm -lpthread
 ALL_LDFLAGS := -Wl,--as-needed $(LDFLAGS) $(EXTRA_LDFLAGS)
 
 SRCS := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 OBJS := $(SRCS:%.c=$(BUILD)/%.o)
+LAZY_OBJS := $(BUILD)/lazy/stubs.o $(BUILD)/lazy/lazylib.o
 # everything but the command layer: what unit tests link against
-LIB_OBJS := $(filter-out $(BUILD)/cli/%,$(OBJS))
+LIB_OBJS := $(filter-out $(BUILD)/cli/%,$(OBJS)) $(LAZY_OBJS)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HDRS := $(wildcard */*.h tests/unit/*.h)
@@ -42,9 +51,23 @@ $(BUILD)/%.o: %.c $(HDRS) | deps-ok
 	$(call say,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/skiff: $(OBJS)
+$(BUILD)/skiff: $(OBJS) $(LAZY_OBJS)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LAZY_OBJS) $(LDLIBS)
+
+$(BUILD)/lazy/stubs.S: scripts/lazylib.sh Makefile | deps-ok
+	@mkdir -p $(dir $@)
+	$(call say,GEN,$@)
+	$(Q)CC="$(CC)" scripts/lazylib.sh $@ "$(LAZY_LIBS)"
+
+$(BUILD)/lazy/stubs.o: $(BUILD)/lazy/stubs.S
+	$(call say,AS,$<)
+	$(Q)$(CC) -c $< -o $@
+
+$(BUILD)/lazy/lazylib.o: scripts/lazylib.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)

@@ -79,4 +79,237 @@ void rt_image_clear(struct rt_image *image);
 int rt_image_remove(const char *image_dir, const char *ref, bool force, sk_err *err);
 /* ---- end of images ------------------------------------------------------ */
 
+/* ---- pods and containers (the runtime files but image*.c) -------------
+ * A pod is run by one supervisor process (spawned by rt_pod_create, it
+ * outlives its starter) that holds the pod's network, IPC and UTS
+ * namespaces, starts the containers as its children, reaps them, writes
+ * their logs in the CRI format and restarts them by the restart policy. The
+ * supervisor answers on a unix socket in the pod's state directory; the
+ * functions below talk to it. `skiff run` uses rt_run, which runs one
+ * container in the foreground without a separate supervisor. See
+ * docs/runtime.md. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define RT_DEFAULT_STATE_DIR "/run/skiff"
+#define RT_DEFAULT_DATA_DIR "/var/lib/skiff/pods"
+#define RT_DEFAULT_LOG_DIR "/var/log/skiff/pods"
+#define RT_DEFAULT_CGROUP_ROOT "skiff"
+#define RT_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* ---- configuration ------------------------------------------------------ */
+
+enum rt_restart_policy { RT_RESTART_ALWAYS, RT_RESTART_ON_FAILURE, RT_RESTART_NEVER };
+enum rt_seccomp_profile { RT_SECCOMP_RUNTIME_DEFAULT, RT_SECCOMP_UNCONFINED };
+/* mountPropagation: None (rprivate), HostToContainer (rslave),
+ * Bidirectional (rshared, privileged containers only). */
+enum rt_propagation {
+	RT_PROPAGATION_NONE,
+	RT_PROPAGATION_HOST_TO_CONTAINER,
+	RT_PROPAGATION_BIDIRECTIONAL
+};
+
+/* A bind mount of a host path into a container (volumes/ prepares them). */
+struct rt_mount {
+	char *source;	   /* host path */
+	char *destination; /* absolute path in the container, resolved beneath its root */
+	bool read_only;
+	enum rt_propagation propagation;
+};
+
+/* Resource settings as the kubelet maps them; 0 means "not set". */
+struct rt_resources {
+	int64_t cpu_limit_milli;   /* limits.cpu -> cpu.max / cfs quota */
+	int64_t cpu_request_milli; /* requests.cpu -> cpu.weight / cpu.shares */
+	int64_t memory_limit;	   /* limits.memory, bytes -> memory.max / limit_in_bytes */
+	int64_t memory_request;	   /* requests.memory, bytes (recorded only) */
+	int64_t pids_limit;	   /* pids.max */
+};
+
+/* Capability sets are bit masks of CAP_* numbers. */
+#define RT_CAPS_ALL (~(uint64_t)0)
+#define RT_CAP_BIT(c) ((uint64_t)1 << (c))
+
+struct rt_container_config {
+	char *name;
+	char *image;	   /* as the user named it ("busybox:latest"); status only */
+	char *rootfs;	   /* the unpacked image: read-only lower of the overlay */
+	char **argv;	   /* NULL-terminated; argv[0] is looked up in the container's PATH */
+	char **env;	   /* "NAME=value", NULL-terminated; may be NULL */
+	char *working_dir; /* NULL: "/" (created if missing) */
+	/* User: uid/gid < 0 mean "not set" (uid 0; gid from the container's
+	 * /etc/passwd). `user` (a name, for `skiff run --user NAME`) is looked
+	 * up in the container's /etc/passwd when set. */
+	int64_t uid;
+	int64_t gid;
+	char *user;
+	gid_t *supplemental_groups;
+	size_t n_supplemental_groups;
+	uint64_t cap_add;  /* added to containerd's default set */
+	uint64_t cap_drop; /* RT_CAPS_ALL for "ALL" */
+	bool privileged;
+	bool no_new_privs; /* allowPrivilegeEscalation: false */
+	bool read_only_rootfs;
+	enum rt_seccomp_profile seccomp;
+	struct rt_resources resources;
+	struct rt_mount *mounts;
+	size_t n_mounts;
+};
+
+struct rt_pod_config {
+	char *name;
+	char *namespace; /* NULL: "default" */
+	char *uid;	 /* metadata.uid; NULL: generated */
+	char *hostname;	 /* NULL: the pod's name */
+	bool host_network;
+	bool host_ipc;
+	bool host_pid; /* containers share the host's PID namespace */
+	/* Join this network namespace (a path such as /run/netns/NAME, made by
+	 * netns/) instead of creating an empty one. */
+	char *netns_path;
+	char *pod_ip;	      /* shown in status and /etc/hosts */
+	char **hosts_entries; /* extra /etc/hosts lines ("10.0.0.1 a b"), NULL-terminated */
+	char *resolv_conf;    /* the whole /etc/resolv.conf; NULL: a copy of the host's */
+	enum rt_restart_policy restart_policy;
+	int64_t termination_grace_seconds;
+	int64_t pids_limit; /* pod-level pids.max (kubelet's podPidsLimit); 0: none */
+	char *cgroup_root;  /* top-level cgroup of skiff's own; NULL: "skiff" */
+	char *state_dir;    /* NULL: RT_DEFAULT_STATE_DIR */
+	char *log_dir;	    /* NULL: RT_DEFAULT_LOG_DIR */
+	char *data_dir;	    /* disk-backed volumes; NULL: RT_DEFAULT_DATA_DIR */
+	struct rt_container_config *init_containers;
+	size_t n_init_containers;
+	struct rt_container_config *containers;
+	size_t n_containers;
+};
+
+/* A pod config with Kubernetes' defaults (restartPolicy Always, grace 30 s,
+ * seccomp RuntimeDefault on each container added with
+ * rt_pod_add_container). Free with rt_pod_config_free. */
+struct rt_pod_config *rt_pod_config_new(void);
+void rt_pod_config_free(struct rt_pod_config *cfg);
+/* Append an empty container with defaults; returns it (owned by cfg). */
+struct rt_container_config *rt_pod_add_container(struct rt_pod_config *cfg, bool init);
+/* Check names, paths and limits; fills in defaults (namespace, uid,
+ * hostname, dirs, cgroup root). Errors name the field. */
+int rt_pod_config_check(struct rt_pod_config *cfg, sk_err *err);
+/* "NAMESPACE_NAME": the pod's directory name in the state dir. */
+char *rt_pod_id(const char *namespace, const char *name);
+
+/* Capability names ("NET_ADMIN", "CAP_NET_ADMIN", "ALL", case-insensitive)
+ * to a bit mask; containerd's default set. */
+int rt_cap_from_name(const char *name, uint64_t *mask, sk_err *err);
+uint64_t rt_caps_default(void);
+/* The container's effective set: default (or all when privileged) + add - drop. */
+uint64_t rt_caps_effective(const struct rt_container_config *c);
+
+/* ---- status -------------------------------------------------------------
+ * Made so the agent can fill Kubernetes containerStatuses from it. Times
+ * are nanoseconds since the epoch (0: unset). Reasons are Kubernetes'
+ * strings: waiting ContainerCreating / PodInitializing / CrashLoopBackOff,
+ * terminated Completed / Error / OOMKilled / StartError. */
+enum rt_container_state { RT_WAITING, RT_RUNNING, RT_TERMINATED };
+enum rt_pod_phase {
+	RT_PHASE_PENDING,
+	RT_PHASE_RUNNING,
+	RT_PHASE_SUCCEEDED,
+	RT_PHASE_FAILED,
+	RT_PHASE_UNKNOWN
+};
+
+struct rt_terminated {
+	int exit_code;
+	int signal;
+	char *reason;
+	char *message;
+	int64_t started_at;
+	int64_t finished_at;
+};
+
+struct rt_container_status {
+	char *name;
+	char *image;
+	bool init;
+	enum rt_container_state state;
+	char *reason;  /* waiting or terminated reason */
+	char *message; /* e.g. the error of a failed start */
+	int exit_code; /* terminated */
+	int signal;    /* terminated by this signal (exit_code is then 128+signal) */
+	int64_t started_at;
+	int64_t finished_at;
+	int restart_count;
+	pid_t pid; /* host pid of the container's init while running */
+	bool has_last_state;
+	struct rt_terminated last_state;
+};
+
+struct rt_pod_status {
+	char *id;
+	char *name;
+	char *namespace;
+	char *uid;
+	char *pod_ip;
+	enum rt_pod_phase phase;
+	bool stopping; /* a stop was requested */
+	pid_t supervisor_pid;
+	bool supervisor_alive; /* false: read from the last state file */
+	int64_t created_at;
+	struct rt_container_status *init_containers;
+	size_t n_init_containers;
+	struct rt_container_status *containers;
+	size_t n_containers;
+};
+
+void rt_pod_status_free(struct rt_pod_status *st);
+const char *rt_phase_name(enum rt_pod_phase phase);
+const char *rt_state_name(enum rt_container_state state);
+/* A one-word summary as `kubectl get pods` shows in STATUS. */
+const char *rt_pod_status_summary(const struct rt_pod_status *st);
+
+/* ---- pods ------------------------------------------------------------------
+ * Pods are named by their id (rt_pod_id) inside a state directory. */
+
+/* Check cfg, write the pod's state directory and spawn its supervisor;
+ * returns once the sandbox (namespaces, cgroups) is ready. Containers start
+ * in the background: use rt_pod_wait_started. */
+int rt_pod_create(struct rt_pod_config *cfg, sk_err *err);
+/* Wait until the first start of every container was attempted (after the
+ * init containers) or the pod ended; fills st when non-NULL. */
+int rt_pod_wait_started(const char *state_dir, const char *id, int timeout_ms,
+			struct rt_pod_status *st, sk_err *err);
+int rt_pod_status(const char *state_dir, const char *id, struct rt_pod_status *st, sk_err *err);
+/* SIGTERM to every container, SIGKILL after the grace period (grace_s < 0:
+ * the pod's terminationGracePeriodSeconds); no restarts afterwards. Returns
+ * when all containers have ended. */
+int rt_pod_stop(const char *state_dir, const char *id, int64_t grace_s, sk_err *err);
+/* Stop (with grace_s as above) and remove everything the pod made:
+ * processes, mounts, cgroups, state, data (emptyDir) and log files. Works
+ * also when the supervisor is gone. */
+int rt_pod_remove(const char *state_dir, const char *id, int64_t grace_s, sk_err *err);
+/* The ids of the pods in state_dir, sorted; NULL-terminated. */
+int rt_pod_list(const char *state_dir, char ***ids, sk_err *err);
+/* The pod's config as it was created (for adoption by a restarted agent). */
+int rt_pod_config_load(const char *state_dir, const char *id, struct rt_pod_config **cfg,
+		       sk_err *err);
+/* Where a container's current log file is (CRI format). */
+char *rt_container_log_path(const struct rt_pod_config *cfg, const char *container,
+			    int restart_count);
+
+/* The hidden supervisor entry point (`skiff __supervisor POD_DIR FD`). */
+int rt_supervisor_main(const char *pod_dir, int ready_fd);
+
+/* ---- one container in the foreground (`skiff run`) ----------------------
+ * cfg holds one container. Runs it with stdio inherited, forwards SIGINT,
+ * SIGTERM, SIGHUP and SIGQUIT to it, and removes everything afterwards.
+ * *status is the shell-style exit status (128+signal when killed);
+ * *oom_killed tells an OOM kill. A failure before exec returns -1 with the
+ * real message and *status 127 (not found), 126 (not executable) or 125. */
+int rt_run(struct rt_pod_config *cfg, int *status, bool *oom_killed, sk_err *err);
+
+/* ---- cgroups -------------------------------------------------------------- */
+enum rt_cgroup_mode { RT_CGROUP_V1, RT_CGROUP_V2 };
+/* Detected once with statfs(2) on /sys/fs/cgroup. */
+int rt_cgroup_mode(enum rt_cgroup_mode *mode, sk_err *err);
+
 #endif
