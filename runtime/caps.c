@@ -27,14 +27,28 @@ uint64_t rt_caps_default(void)
 	return m;
 }
 
-/* Every capability the running kernel knows. */
+/* Every capability the kernel knows and this process holds: a container
+ * cannot get more than the runtime has (a host may withhold some, e.g.
+ * CAP_SYS_RESOURCE inside another sandbox). */
 uint64_t rt_caps_supported(void)
 {
 	int n = (int)cap_max_bits();
+	uint64_t all, held = 0;
+	cap_t cur;
 
 	if (n <= 0 || n > 63)
 		n = CAP_LAST_CAP + 1;
-	return ((uint64_t)1 << n) - 1;
+	all = ((uint64_t)1 << n) - 1;
+	cur = cap_get_proc();
+	if (!cur)
+		return all;
+	for (int c = 0; c < n; c++) {
+		cap_flag_value_t v = CAP_CLEAR;
+		if (cap_get_flag(cur, c, CAP_PERMITTED, &v) == 0 && v == CAP_SET)
+			held |= RT_CAP_BIT(c);
+	}
+	cap_free(cur);
+	return all & held;
 }
 
 int rt_cap_from_name(const char *name, uint64_t *mask, sk_err *err)

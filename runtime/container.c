@@ -213,10 +213,30 @@ static int setup_stdio(const struct rt_spawn *s, sk_err *err)
 	return 0;
 }
 
-static int child_setup(const struct rt_spawn *s, sk_err *err)
+/* The parent may still be making the container's cgroups while the child
+ * builds its root (s->after_clone): EOF on go_fd says they are ready, a byte
+ * says the parent failed (and reports it itself). */
+static int wait_for_parent(int go_fd)
+{
+	char c;
+	ssize_t n;
+
+	if (go_fd < 0)
+		return 0;
+	do {
+		n = read(go_fd, &c, 1);
+	} while (n < 0 && errno == EINTR);
+	close(go_fd);
+	if (n != 0)
+		_exit(125);
+	return 0;
+}
+
+static int child_setup(const struct rt_spawn *s, int go_fd, sk_err *err)
 {
 	struct rt_user user;
 	_cleanup_strv_ char **env = NULL;
+	int rootfd;
 
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return sk_err_sys(err, errno, "PR_SET_DUMPABLE");
@@ -224,15 +244,20 @@ static int child_setup(const struct rt_spawn *s, sk_err *err)
 		return sk_err_sys(err, errno, "PR_SET_PDEATHSIG");
 	if (reset_signals(err) < 0)
 		return -1;
-	if (s->cg_fd < 0 && s->cg_rel && rt_cg_enter(s->cg_rel, 0, err) < 0)
-		return -1;
 	umask(0);
 	if (rt_sandbox_namespaces_setup((s->ns_flags & CLONE_NEWUTS) ? s->hostname : NULL,
 					s->ns_flags & CLONE_NEWNET, err) < 0)
 		return -1;
 	if (setup_stdio(s, err) < 0)
 		return -1;
-	if (rt_rootfs_setup(s, err) < 0)
+	rootfd = rt_rootfs_setup(s, err);
+	if (rootfd < 0)
+		return -1;
+	if (wait_for_parent(go_fd) < 0)
+		return -1;
+	if (s->cg_fd < 0 && s->cg_rel && rt_cg_enter(s->cg_rel, 0, err) < 0)
+		return -1;
+	if (rt_rootfs_pivot(rootfd, err) < 0)
 		return -1;
 	umask(022);
 	if (rt_user_resolve(s->c, &user, err) < 0)
@@ -248,13 +273,13 @@ static int child_setup(const struct rt_spawn *s, sk_err *err)
 	return exec_command(s->c->argv, env, err);
 }
 
-static void __attribute__((noreturn)) child_main(const struct rt_spawn *s, int errfd)
+static void __attribute__((noreturn)) child_main(const struct rt_spawn *s, int errfd, int go_fd)
 {
 	static struct child_error ce;
 	sk_err err;
 
 	sk_err_clear(&err);
-	if (child_setup(s, &err) == 0)
+	if (child_setup(s, go_fd, &err) == 0)
 		_exit(125); /* not reached: exec_command only returns on failure */
 	ce.code = err.code;
 	snprintf(ce.msg, sizeof(ce.msg), "%s", err.msg);
@@ -264,17 +289,50 @@ static void __attribute__((noreturn)) child_main(const struct rt_spawn *s, int e
 
 /* ---- parent ------------------------------------------------------------------ */
 
+/* Read the child's report: 0 when it exec'ed, -1 with its message. */
+static int read_child_report(int fd, pid_t pid, int pidfd, sk_err *err)
+{
+	struct child_error ce;
+	ssize_t n;
+
+	do {
+		n = read(fd, &ce, sizeof(ce));
+	} while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return 0;
+	/* the child exits right after reporting: reap it here */
+	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	close(pidfd);
+	ce.msg[sizeof(ce.msg) - 1] = '\0';
+	return sk_err_set(err, ce.code, "%s", ce.msg);
+}
+
+static void kill_child(pid_t pid, int pidfd)
+{
+	(void)rt_pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	close(pidfd);
+}
+
 int rt_container_spawn(const struct rt_spawn *s, pid_t *pid_out, int *pidfd_out, sk_err *err)
 {
 	int sv[2];
+	int go[2] = {-1, -1};
 	int pidfd = -1;
 	struct clone_args args;
-	struct child_error ce;
 	pid_t pid;
-	ssize_t n;
+	int ret;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return sk_err_sys(err, errno, "socketpair");
+	if (s->after_clone && pipe2(go, O_CLOEXEC) < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return sk_err_sys(err, e, "pipe");
+	}
 	memset(&args, 0, sizeof(args));
 	args.flags = CLONE_NEWNS | CLONE_PIDFD | s->ns_flags;
 	args.pidfd = (uint64_t)(uintptr_t)&pidfd;
@@ -284,29 +342,28 @@ int rt_container_spawn(const struct rt_spawn *s, pid_t *pid_out, int *pidfd_out,
 		args.cgroup = (uint64_t)s->cg_fd;
 	}
 	pid = rt_clone3(&args);
-	if (pid < 0) {
-		int e = errno;
-		close(sv[0]);
-		close(sv[1]);
-		return sk_err_sys(err, e, "clone3");
-	}
 	if (pid == 0) {
 		close(sv[0]);
-		child_main(s, sv[1]);
+		if (go[1] >= 0)
+			close(go[1]);
+		child_main(s, sv[1], go[0]);
 	}
+	ret = pid < 0 ? sk_err_sys(err, errno, "clone3") : 0;
 	close(sv[1]);
-	do {
-		n = read(sv[0], &ce, sizeof(ce));
-	} while (n < 0 && errno == EINTR);
-	close(sv[0]);
-	if (n > 0) {
-		/* the child exits right after reporting: reap it here */
-		while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
-			;
-		close(pidfd);
-		ce.msg[sizeof(ce.msg) - 1] = '\0';
-		return sk_err_set(err, ce.code, "%s", ce.msg);
+	if (go[0] >= 0)
+		close(go[0]);
+	if (ret == 0 && s->after_clone && s->after_clone(s->after_clone_data, err) < 0) {
+		(void)!write(go[1], "x", 1);
+		kill_child(pid, pidfd);
+		ret = -1;
 	}
+	if (go[1] >= 0)
+		close(go[1]);
+	if (ret == 0)
+		ret = read_child_report(sv[0], pid, pidfd, err);
+	close(sv[0]);
+	if (ret < 0)
+		return -1;
 	*pid_out = pid;
 	if (pidfd_out)
 		*pidfd_out = pidfd;

@@ -480,7 +480,7 @@ static int pivot(int rootfd, sk_err *err)
 
 int rt_rootfs_setup(const struct rt_spawn *s, sk_err *err)
 {
-	_cleanup_close_ int rootfd = -1;
+	int rootfd = -1;
 
 	/* nothing we mount may propagate back to the host; host mounts may
 	 * still propagate in (HostToContainer volumes rely on it) */
@@ -488,7 +488,17 @@ int rt_rootfs_setup(const struct rt_spawn *s, sk_err *err)
 		return sk_err_sys(err, errno, "make / a slave mount");
 	if (mount_overlay(s->c->rootfs, &rootfd, err) < 0)
 		return -1;
-	if (setup_mounts(rootfd, s, err) < 0)
+	if (setup_mounts(rootfd, s, err) < 0) {
+		close(rootfd);
 		return -1;
-	return pivot(rootfd, err);
+	}
+	return rootfd;
+}
+
+int rt_rootfs_pivot(int rootfd, sk_err *err)
+{
+	int ret = pivot(rootfd, err);
+
+	close(rootfd);
+	return ret;
 }

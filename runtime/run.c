@@ -43,12 +43,48 @@ static int join_netns(const char *path, sk_err *err)
 	return 0;
 }
 
+struct run_cgroups {
+	const struct rt_pod_config *cfg;
+	const char *pod_cg, *ctr_cg;
+};
+
+static int make_cgroups(void *data, sk_err *err)
+{
+	const struct run_cgroups *g = data;
+	const struct rt_container_config *c = &g->cfg->containers[0];
+	struct rt_resources pod_res;
+
+	rt_cg_pod_resources(g->cfg, &pod_res);
+	if (rt_cg_create(g->ctr_cg, err) < 0 || rt_cg_apply(g->pod_cg, &pod_res, false, err) < 0 ||
+	    rt_cg_apply(g->ctr_cg, &c->resources, true, err) < 0)
+		return -1;
+	if (!c->privileged && rt_cg_devices(g->ctr_cg, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* The spawn of the pod's only container: every namespace at once. */
+static void set_namespaces(struct rt_spawn *s, const struct rt_pod_config *cfg)
+{
+	s->hostname = cfg->hostname;
+	s->ns_flags = 0;
+	if (!cfg->host_pid)
+		s->ns_flags |= CLONE_NEWPID;
+	if (!cfg->host_ipc)
+		s->ns_flags |= CLONE_NEWIPC;
+	if (!cfg->host_network && !cfg->netns_path)
+		s->ns_flags |= CLONE_NEWNET;
+	/* with hostNetwork, the node's hostname, as the kubelet does */
+	if (!cfg->host_network)
+		s->ns_flags |= CLONE_NEWUTS;
+}
+
 static int run_container(struct rt_pod_config *cfg, const char *pod_cg, const char *ctr_cg,
 			 int *status, bool *oom_killed, sk_err *err)
 {
 	struct rt_container_config *c = &cfg->containers[0];
+	struct run_cgroups groups = {cfg, pod_cg, ctr_cg};
 	enum rt_cgroup_mode mode;
-	struct rt_resources pod_res;
 	struct rt_spawn s;
 	_cleanup_free_ char *hosts = rt_hosts_content(cfg);
 	_cleanup_free_ char *hostname = sk_asprintf("%s\n", cfg->hostname);
@@ -59,41 +95,31 @@ static int run_container(struct rt_pod_config *cfg, const char *pod_cg, const ch
 	pid_t pid;
 	int ret;
 
-	if (rt_cgroup_mode(&mode, err) < 0 || rt_cg_create(ctr_cg, err) < 0)
-		return -1;
-	rt_cg_pod_resources(cfg, &pod_res);
-	if (rt_cg_apply(pod_cg, &pod_res, false, err) < 0 ||
-	    rt_cg_apply(ctr_cg, &c->resources, true, err) < 0)
-		return -1;
-	if (!c->privileged && rt_cg_devices(ctr_cg, err) < 0)
+	if (rt_cgroup_mode(&mode, err) < 0)
 		return -1;
 	if (cfg->netns_path && join_netns(cfg->netns_path, err) < 0)
 		return -1;
+	/* v2 places the child with clone3(CLONE_INTO_CGROUP): the groups come
+	 * first. v1 makes them while the child builds its root. */
+	if (mode == RT_CGROUP_V2) {
+		if (make_cgroups(&groups, err) < 0)
+			return -1;
+		cgfd = rt_cg_open_v2(ctr_cg, err);
+		if (cgfd < 0)
+			return -1;
+	}
 	if (rt_spawn_prepare(&s, cfg, c, err) < 0)
 		return -1;
-	s.hostname = cfg->hostname;
-	s.ns_flags = CLONE_NEWUTS;
-	if (!cfg->host_pid)
-		s.ns_flags |= CLONE_NEWPID;
-	if (!cfg->host_ipc)
-		s.ns_flags |= CLONE_NEWIPC;
-	if (!cfg->host_network && !cfg->netns_path)
-		s.ns_flags |= CLONE_NEWNET;
-	if (cfg->host_network)
-		s.ns_flags &=
-			~(unsigned long)CLONE_NEWUTS; /* the node's hostname, as the kubelet does */
+	set_namespaces(&s, cfg);
 	s.etc[0] = (struct rt_etc_file){"/etc/hosts", NULL, hosts};
 	s.etc[1] = (struct rt_etc_file){"/etc/hostname", NULL, hostname};
 	s.etc[2] = (struct rt_etc_file){"/etc/resolv.conf", NULL, resolv};
 	s.cg_rel = ctr_cg;
+	s.cg_fd = cgfd;
 	s.pdeathsig = true;
-	if (mode == RT_CGROUP_V2) {
-		cgfd = rt_cg_open_v2(ctr_cg, err);
-		if (cgfd < 0) {
-			rt_spawn_release(&s);
-			return -1;
-		}
-		s.cg_fd = cgfd;
+	if (mode == RT_CGROUP_V1) {
+		s.after_clone = make_cgroups;
+		s.after_clone_data = &groups;
 	}
 	ret = rt_container_spawn(&s, &pid, &pidfd, err);
 	rt_spawn_release(&s);

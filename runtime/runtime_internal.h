@@ -109,8 +109,15 @@ struct rt_spawn {
 	size_t *mount_order; /* volumes by destination depth */
 	int stdio[3];	     /* dup'ed onto 0, 1, 2; -1: inherited */
 	bool pdeathsig;
+	/* Run in the parent right after clone, while the child builds its
+	 * root; the child enters its cgroup only after it returned (v1). */
+	int (*after_clone)(void *data, sk_err *err);
+	void *after_clone_data;
 };
+/* Build the container's root (mounts, not yet pivoted); returns its fd. */
 int rt_rootfs_setup(const struct rt_spawn *s, sk_err *err);
+/* pivot_root into it; closes rootfd. */
+int rt_rootfs_pivot(int rootfd, sk_err *err);
 
 /* ---- container.c ---------------------------------------------------------------- */
 int rt_container_spawn(const struct rt_spawn *s, pid_t *pid, int *pidfd, sk_err *err);
