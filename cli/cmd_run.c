@@ -121,10 +121,10 @@ static int parse_volume(const char *s, struct rt_container_config *c, sk_err *er
 		return sk_err_set(err, EINVAL, "--volume \"%s\": option must be ro or rw", s);
 	if (!realpath(copy, real))
 		return sk_err_sys(err, errno, "--volume source %s", copy);
-	c->mounts = sk_realloc(c->mounts, (c->n_mounts + 1) * sizeof(*c->mounts));
-	c->mounts[c->n_mounts] = (struct rt_mount){sk_strdup(real), sk_strdup(dst),
-						   opt && !strcmp(opt, "ro"), RT_PROPAGATION_NONE};
-	c->n_mounts++;
+	struct rt_mount *m = rt_container_add_mount(c);
+	m->source = sk_strdup(real);
+	m->destination = sk_strdup(dst);
+	m->read_only = opt && !strcmp(opt, "ro");
 	return 0;
 }
 

@@ -59,6 +59,7 @@ static void container_free(struct rt_container_config *c)
 	for (size_t i = 0; i < c->n_mounts; i++) {
 		free(c->mounts[i].source);
 		free(c->mounts[i].destination);
+		free(c->mounts[i].sub_path);
 	}
 	free(c->mounts);
 }
@@ -291,9 +292,9 @@ static void write_container(sk_buf *b, const struct rt_container_config *c, bool
 	rt_rec_int(b, "pids_limit", r->pids_limit);
 	for (size_t i = 0; i < c->n_mounts; i++) {
 		const struct rt_mount *m = &c->mounts[i];
-		char *tok[4] = {m->source, m->destination, m->read_only ? "ro" : "rw",
-				(char *)propagation_names[m->propagation]};
-		rt_rec_line(b, "mount", tok, 4);
+		char *tok[5] = {m->source, m->destination, m->read_only ? "ro" : "rw",
+				(char *)propagation_names[m->propagation], m->sub_path};
+		rt_rec_line(b, "mount", tok, m->sub_path ? 5 : 4);
 	}
 }
 
@@ -384,6 +385,8 @@ static int read_container_key(struct rt_rec_reader *r, struct rt_container_confi
 		m->destination = sk_strdup(r->tok[2]);
 		m->read_only = !strcmp(r->tok[3], "ro");
 		m->propagation = (enum rt_propagation)prop;
+		if (r->n > 5)
+			m->sub_path = sk_strdup(r->tok[5]);
 	} else {
 		static const char *const ints[] = {"uid",
 						   "gid",

@@ -87,6 +87,16 @@ int rt_sandbox_namespaces_setup(const char *hostname, bool new_net, sk_err *err)
 	return 0;
 }
 
+static int set_oom_score_adj(int value, sk_err *err)
+{
+	char v[16];
+
+	snprintf(v, sizeof(v), "%d", value);
+	if (sk_write_string("/proc/self/oom_score_adj", v, err) < 0)
+		return sk_err_wrap(err, "set oom_score_adj");
+	return 0;
+}
+
 static bool env_has(char **env, const char *name)
 {
 	size_t n = strlen(name);
@@ -243,6 +253,8 @@ static int child_setup(const struct rt_spawn *s, int go_fd, sk_err *err)
 	if (s->pdeathsig && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		return sk_err_sys(err, errno, "PR_SET_PDEATHSIG");
 	if (reset_signals(err) < 0)
+		return -1;
+	if (s->set_oom_score_adj && set_oom_score_adj(s->oom_score_adj, err) < 0)
 		return -1;
 	umask(0);
 	if (rt_sandbox_namespaces_setup((s->ns_flags & CLONE_NEWUTS) ? s->hostname : NULL,

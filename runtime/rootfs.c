@@ -327,18 +327,38 @@ static int propagation_flags(enum rt_propagation p)
 	}
 }
 
+/* The source of a volume mount: the host path, or its subPath resolved
+ * beneath it (a container may have left symlinks in a shared volume). */
+static int open_source(const struct rt_mount *m, sk_err *err)
+{
+	_cleanup_close_ int top = open(m->source, O_PATH | O_CLOEXEC);
+
+	if (top < 0)
+		return sk_err_sys(err, errno, "mount %s: source %s", m->destination, m->source);
+	if (!m->sub_path)
+		return move_fd(top);
+	int fd = rt_open_beneath(top, m->sub_path, RT_MKDIR, err);
+	if (fd < 0)
+		return sk_err_wrap(err, "mount %s: subPath %s of %s", m->destination, m->sub_path,
+				   m->source);
+	return fd;
+}
+
 static int bind_volume(int rootfd, const struct rt_mount *m, sk_err *err)
 {
-	char buf[FDPATH_MAX];
+	char buf[FDPATH_MAX], sbuf[FDPATH_MAX];
+	_cleanup_close_ int src = open_source(m, err);
 	struct stat st;
 
-	if (stat(m->source, &st) < 0)
+	if (src < 0)
+		return -1;
+	if (fstat(src, &st) < 0)
 		return sk_err_sys(err, errno, "mount %s: source %s", m->destination, m->source);
 	_cleanup_close_ int fd = rt_open_beneath(rootfd, m->destination,
 						 S_ISDIR(st.st_mode) ? RT_MKDIR : RT_MKFILE, err);
 	if (fd < 0)
 		return sk_err_wrap(err, "mount %s", m->destination);
-	if (mount(m->source, fdpath(fd, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (mount(fdpath(src, sbuf), fdpath(fd, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
 		return sk_err_sys(err, errno, "bind %s on %s", m->source, m->destination);
 	close(fd);
 	fd = rt_open_beneath(rootfd, m->destination, RT_NOCREATE, err);

@@ -114,6 +114,7 @@ enum rt_propagation {
 struct rt_mount {
 	char *source;	   /* host path */
 	char *destination; /* absolute path in the container, resolved beneath its root */
+	char *sub_path;	   /* NULL, or a path below source resolved beneath it (subPath) */
 	bool read_only;
 	enum rt_propagation propagation;
 };
@@ -191,6 +192,8 @@ struct rt_pod_config *rt_pod_config_new(void);
 void rt_pod_config_free(struct rt_pod_config *cfg);
 /* Append an empty container with defaults; returns it (owned by cfg). */
 struct rt_container_config *rt_pod_add_container(struct rt_pod_config *cfg, bool init);
+/* Append an empty mount to c; returns it (owned by c). */
+struct rt_mount *rt_container_add_mount(struct rt_container_config *c);
 /* Check names, paths and limits; fills in defaults (namespace, uid,
  * hostname, dirs, cgroup root). Errors name the field. */
 int rt_pod_config_check(struct rt_pod_config *cfg, sk_err *err);

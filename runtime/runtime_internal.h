@@ -29,7 +29,6 @@ char *rt_rec_dup_arg(const struct rt_rec_reader *r, size_t i);
 char **rt_rec_strv_args(const struct rt_rec_reader *r, size_t from);
 
 /* ---- config.c ------------------------------------------------------------ */
-struct rt_mount *rt_container_add_mount(struct rt_container_config *c);
 /* Init containers first, then containers. */
 struct rt_container_config *rt_pod_container_at(const struct rt_pod_config *cfg, size_t i);
 char *rt_pod_config_serialize(const struct rt_pod_config *cfg);
@@ -39,6 +38,23 @@ int rt_pod_config_parse(char *text, struct rt_pod_config **out, sk_err *err);
 char *rt_pod_status_serialize(const struct rt_pod_status *st);
 int rt_pod_status_parse(char *text, struct rt_pod_status *st, sk_err *err);
 void rt_terminated_clear(struct rt_terminated *t);
+
+enum rt_pod_phase rt_pod_phase_compute(const struct rt_pod_status *st, enum rt_restart_policy p);
+
+/* ---- crilog.c ------------------------------------------------------------------ */
+struct rt_crilog {
+	int fd;
+	char *dir;
+	int restart;
+	int64_t size;
+	sk_buf partial[2]; /* an unfinished line of stdout, of stderr */
+};
+int rt_crilog_open(struct rt_crilog *l, const char *dir, int restart, sk_err *err);
+/* Append what a container wrote on stream 0 (stdout) or 1 (stderr). */
+void rt_crilog_feed(struct rt_crilog *l, int stream, const char *data, size_t n);
+void rt_crilog_flush(struct rt_crilog *l, int stream);
+void rt_crilog_close(struct rt_crilog *l);
+char *rt_container_log_dir(const struct rt_pod_config *cfg, const char *container);
 
 /* ---- caps.c ------------------------------------------------------------------ */
 uint64_t rt_caps_supported(void);
@@ -109,6 +125,8 @@ struct rt_spawn {
 	size_t *mount_order; /* volumes by destination depth */
 	int stdio[3];	     /* dup'ed onto 0, 1, 2; -1: inherited */
 	bool pdeathsig;
+	int oom_score_adj; /* written when set_oom_score_adj */
+	bool set_oom_score_adj;
 	/* Run in the parent right after clone, while the child builds its
 	 * root; the child enters its cgroup only after it returned (v1). */
 	int (*after_clone)(void *data, sk_err *err);
