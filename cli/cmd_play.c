@@ -240,15 +240,12 @@ static void on_signal(int sig)
 	got_signal = sig;
 }
 
-/* Follow until a signal or until every pod has ended; 0 when all pods
- * succeeded (or were stopped by the user). */
-static int follow_logs(struct play *p)
+static struct follow *follow_setup(const struct play *p, size_t *nf, int *width)
 {
 	struct follow *fs = NULL;
-	size_t nf = 0;
-	int width = 0;
-	int result = -1;
 
+	*nf = 0;
+	*width = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		const struct rt_pod_config *cfg = p->pods[i].cfg;
 		for (size_t k = 0; k < cfg->n_init_containers + cfg->n_containers; k++) {
@@ -256,17 +253,51 @@ static int follow_logs(struct play *p)
 				k < cfg->n_init_containers
 					? cfg->init_containers[k].name
 					: cfg->containers[k - cfg->n_init_containers].name;
-			fs = sk_realloc(fs, (nf + 1) * sizeof(*fs));
-			fs[nf] = (struct follow){.pod = cfg, .name = name, .fd = -1};
-			sk_buf_init(&fs[nf].pending);
-			nf++;
-			if ((int)strlen(name) > width)
-				width = (int)strlen(name);
+			fs = sk_realloc(fs, (*nf + 1) * sizeof(*fs));
+			fs[*nf] = (struct follow){.pod = cfg, .name = name, .fd = -1};
+			sk_buf_init(&fs[*nf].pending);
+			(*nf)++;
+			if ((int)strlen(name) > *width)
+				*width = (int)strlen(name);
 		}
 	}
+	return fs;
+}
+
+/* Print what the pod's containers wrote since the last call, following
+ * restarts to their next log file. */
+static void follow_pod(struct follow *fs, size_t nf, int width, bool many,
+		       const struct rt_pod_config *cfg, const struct rt_pod_status *st)
+{
+	for (size_t f = 0; f < nf; f++) {
+		if (fs[f].pod != cfg)
+			continue;
+		follow_read(&fs[f], width, many);
+		for (size_t k = 0; st && k < st->n_init_containers + st->n_containers; k++) {
+			const struct rt_container_status *c =
+				k < st->n_init_containers
+					? &st->init_containers[k]
+					: &st->containers[k - st->n_init_containers];
+			if (strcmp(c->name, fs[f].name) || c->restart_count == fs[f].restart)
+				continue;
+			if (fs[f].fd >= 0)
+				close(fs[f].fd);
+			fs[f].fd = -1;
+			fs[f].restart = c->restart_count;
+			follow_read(&fs[f], width, many);
+		}
+	}
+}
+
+/* Follow until a signal or until every pod has ended: 0 when all pods
+ * succeeded (or the user stopped them), 1 when one failed. */
+static int follow_logs(struct play *p, struct follow *fs, size_t nf, int width)
+{
+	int result = -1;
+
 	while (!got_signal && result < 0) {
-		size_t ended = 0;
-		for (size_t i = 0; i < p->n; i++) {
+		size_t ended = 0, failed = 0;
+		for (size_t i = 0; i < p->n && result < 0; i++) {
 			_cleanup_free_ char *id = pod_id(&p->pods[i]);
 			struct rt_pod_status st;
 			sk_err err;
@@ -275,66 +306,52 @@ static int follow_logs(struct play *p)
 				result = 1;
 				break;
 			}
-			for (size_t f = 0; f < nf; f++) {
-				if (fs[f].pod != p->pods[i].cfg)
-					continue;
-				follow_read(&fs[f], width, p->n > 1);
-				for (size_t k = 0; k < st.n_init_containers + st.n_containers;
-				     k++) {
-					const struct rt_container_status *c =
-						k < st.n_init_containers
-							? &st.init_containers[k]
-							: &st.containers[k - st.n_init_containers];
-					if (strcmp(c->name, fs[f].name) ||
-					    c->restart_count == fs[f].restart)
-						continue;
-					/* a restart: finish the old file, then the new one */
-					if (fs[f].fd >= 0)
-						close(fs[f].fd);
-					fs[f].fd = -1;
-					fs[f].restart = c->restart_count;
-					follow_read(&fs[f], width, p->n > 1);
-				}
-			}
+			follow_pod(fs, nf, width, p->n > 1, p->pods[i].cfg, &st);
 			if (st.phase == RT_PHASE_SUCCEEDED || st.phase == RT_PHASE_FAILED ||
 			    !st.supervisor_alive) {
 				ended++;
-				if (st.phase != RT_PHASE_SUCCEEDED)
-					result = result < 0 ? -2 : result;
+				failed += st.phase != RT_PHASE_SUCCEEDED;
 			}
 			rt_pod_status_free(&st);
 		}
-		if (result == -2 && ended < p->n)
-			result = -1; /* one failed; wait for the others */
-		if (ended == p->n)
-			result = result == -2 ? 1 : 0;
+		if (result < 0 && ended == p->n)
+			result = failed ? 1 : 0;
 		if (result < 0)
 			nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
 	}
-	for (size_t f = 0; f < nf; f++) {
-		follow_read(&fs[f], width, p->n > 1);
-		if (fs[f].fd >= 0)
-			close(fs[f].fd);
-		sk_buf_free(&fs[f].pending);
-	}
-	free(fs);
 	return result < 0 ? 0 : result;
 }
 
 static int play_foreground(struct play *p)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
-	int ret;
+	struct follow *fs;
+	size_t nf;
+	int width, ret;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	ret = start_pods(p);
 	if (ret)
 		return ret;
-	ret = follow_logs(p);
-	/* a second Ctrl-C while stopping kills at once */
-	got_signal = 0;
-	remove_all(p, p->n, -1);
+	fs = follow_setup(p, &nf, &width);
+	ret = follow_logs(p, fs, nf, width);
+	/* stop gracefully, show what the containers said while stopping */
+	for (size_t i = 0; i < p->n; i++) {
+		_cleanup_free_ char *id = pod_id(&p->pods[i]);
+		sk_err err;
+		if (rt_pod_stop(state_dir(p), id, -1, &err) < 0 && err.code != ECONNREFUSED &&
+		    err.code != ENOENT)
+			cli_fail(&err);
+		follow_pod(fs, nf, width, p->n > 1, p->pods[i].cfg, NULL);
+	}
+	for (size_t f = 0; f < nf; f++) {
+		if (fs[f].fd >= 0)
+			close(fs[f].fd);
+		sk_buf_free(&fs[f].pending);
+	}
+	free(fs);
+	remove_all(p, p->n, 0);
 	return ret;
 }
 
