@@ -30,7 +30,9 @@ struct obj {
 	enum obj_kind kind;
 	char *name; /* ELEM: "map key"; SET, CHAIN: the name */
 	char *body; /* ELEM: the value; SET: the definition; CHAIN: rules, one a line */
-	int order;  /* CHAIN: 0 endpoint chains, 1 service chains (deleted first) */
+	int order;  /* CHAIN: 0 endpoint, 1 service, 2 NodePort chains: each refers
+		     * only to lower ones, so they are written upward and
+		     * deleted downward */
 };
 
 struct objlist {
@@ -165,7 +167,7 @@ static void port_objects(const struct net_service *svc, size_t p, struct objlist
 		sk_asprintf("service-ips %s . %s . %u", svc->cluster_ip, proto, sp->port),
 		sk_asprintf("goto svc-%s", h));
 	if (sp->node_port) {
-		obj_add(out, OBJ_CHAIN, 1, sk_asprintf("ext-%s", h),
+		obj_add(out, OBJ_CHAIN, 2, sk_asprintf("ext-%s", h),
 			sk_asprintf("jump mark-for-masquerade\ngoto svc-%s\n", h));
 		obj_add(out, OBJ_ELEM, 0,
 			sk_asprintf("service-nodeports %s . %u", proto, sp->node_port),
@@ -226,7 +228,7 @@ static void diff_cmds(const char *t, const struct objlist *old, const struct obj
 		if (o->kind == OBJ_CHAIN && !obj_find(old, OBJ_CHAIN, o->name))
 			sk_buf_printf(b, "add chain ip %s %s\n", t, o->name);
 	}
-	for (int order = 0; order <= 1; order++)
+	for (int order = 0; order <= 2; order++)
 		for (size_t i = 0; i < new->n; i++) {
 			const struct obj *o = &new->v[i];
 			if (o->kind == OBJ_CHAIN && o->order == order &&
@@ -238,7 +240,7 @@ static void diff_cmds(const char *t, const struct objlist *old, const struct obj
 		if (o->kind == OBJ_ELEM && !same(o, obj_find(old, OBJ_ELEM, o->name)))
 			elem_cmd(b, "add", t, o, true);
 	}
-	for (int order = 1; order >= 0; order--)
+	for (int order = 2; order >= 0; order--)
 		for (size_t i = 0; i < old->n; i++) {
 			const struct obj *o = &old->v[i];
 			if (o->kind == OBJ_CHAIN && o->order == order &&
