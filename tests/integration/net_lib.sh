@@ -14,7 +14,7 @@ need_cmd ip nsenter nft busybox timeout
 need_skiff
 
 NODE=skn-$TEST_ID
-BR=sk${TEST_ID: -10}
+BR=sk$(printf %s "$TEST_ID" | tail -c 10)
 TABLE=skiff_$TEST_ID
 STATE=$TEST_TMP/state
 NOPTS=(--state-dir "$STATE" --bridge "$BR" --table "$TABLE")
@@ -50,9 +50,18 @@ serve() {
 	local dir=$TEST_TMP/www-$1-$2
 	mkdir -p "$dir"
 	echo "$3" >"$dir/index.html"
-	inpod "$1" busybox httpd -f -p "$2" -h "$dir" &
+	# nsenter execs the server, so $! is the server itself
+	nsenter --net="$STATE/netns/$1" busybox httpd -f -p "$2" -h "$dir" &
 	defer "kill $! 2>/dev/null"
 	wait_for 3 inpod "$1" sh -c "busybox netstat -ltn | grep -q ':$2 '"
+}
+
+# background NAME CMD...: start CMD (exec'd, so its PID is $!) and kill it
+# at exit; BG_PID holds its PID.
+background() {
+	"$@" &
+	BG_PID=$!
+	defer "kill $BG_PID 2>/dev/null"
 }
 
 # quiet CMD...: run CMD with its output dropped (for ok).

@@ -28,8 +28,7 @@ serve b 80 "hello from b"
 is "$(inpod a sh -c "timeout 3 busybox wget -q -O- http://${POD_IP[b]}/")" "hello from b" "pod a fetches from pod b over TCP"
 ok "pod a pings the node" quiet inpod a busybox ping -c 1 -W 2 10.88.0.1
 mkdir -p "$TEST_TMP/nodeweb" && echo "node page" >"$TEST_TMP/nodeweb/index.html"
-innode busybox httpd -f -p 10.88.0.1:8001 -h "$TEST_TMP/nodeweb" &
-defer "kill $!"
+background nsenter --net="/run/netns/$NODE" busybox httpd -f -p 10.88.0.1:8001 -h "$TEST_TMP/nodeweb"
 wait_for 3 innode sh -c "busybox netstat -ltn | grep -q ':8001 '"
 is "$(inpod a sh -c 'timeout 3 busybox wget -q -O- http://10.88.0.1:8001/')" "node page" "pod reaches a server on the node"
 
@@ -51,8 +50,7 @@ ok "and the failed pod left no netns" test ! -e "$STATE/netns/h2"
 # egress: the outside host has no route to the pod CIDR, so an answer
 # comes back only if the pod's traffic was masqueraded to the node address
 mkdir -p "$TEST_TMP/ext" && echo "outside" >"$TEST_TMP/ext/index.html"
-nsenter --net="/run/netns/$NODE-x" busybox httpd -f -p 80 -h "$TEST_TMP/ext" &
-defer "kill $!"
+background nsenter --net="/run/netns/$NODE-x" busybox httpd -f -p 80 -h "$TEST_TMP/ext"
 wait_for 3 nsenter --net="/run/netns/$NODE-x" sh -c "busybox netstat -ltn | grep -q ':80 '"
 is "$(inpod a sh -c 'timeout 3 busybox wget -q -O- http://192.0.2.2/')" "outside" "pod traffic leaving the cluster CIDR is masqueraded"
 
