@@ -417,6 +417,11 @@ void api_yaml_dump(json_t *v, sk_buf *out);
 /* Append v as `kubectl -o json` prints it (Go's json.MarshalIndent with
  * four spaces: sorted keys, <>& escaped as \u003c...), with a newline. */
 void api_json_dump(json_t *v, sk_buf *out);
+/* A quantity (string or number) as resource.Quantity.String() prints it
+ * in canonical form: "24576Mi" -> "24Gi", "0.5" -> "500m", "2000" -> "2k";
+ * binary suffixes stay binary, everything else is decimal SI. A value that
+ * does not parse is returned as given. New string. */
+char *api_quantity_string(json_t *q);
 
 /* ---- lists, scale ------------------------------------------------------- */
 /* A new {"kind":"<Kind>List","apiVersion",metadata:{resourceVersion},

@@ -14,6 +14,7 @@
  * keys, and Go's escaping (<, > and & as \u003c, \u003e, \u0026). */
 #include "api.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1207,4 +1208,71 @@ void api_json_dump(json_t *v, sk_buf *out)
 {
 	json_dump_go(v, out, 0);
 	sk_buf_putc(out, '\n');
+}
+
+/* ---- quantities in canonical form ------------------------------------------ */
+
+static bool has_binary_suffix(const char *s)
+{
+	static const char *const bin[] = {"Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+
+	for (size_t i = 0; i < SK_ARRAY_SIZE(bin); i++)
+		if (sk_endswith(s, bin[i]))
+			return true;
+	return false;
+}
+
+/* DecimalSI: the largest SI exponent (a multiple of 3) that keeps the
+ * mantissa an integer; milli-units are the finest precision kept. */
+static char *decimal_si(int64_t milli)
+{
+	static const char *const suffix[] = {"m", "", "k", "M", "G", "T", "P", "E"};
+	int64_t n = milli;
+	size_t e = 0;
+
+	if (milli == 0)
+		return sk_strdup("0");
+	while (n % 1000 == 0 && e + 1 < SK_ARRAY_SIZE(suffix)) {
+		n /= 1000;
+		e++;
+	}
+	return sk_asprintf("%" PRId64 "%s", n, suffix[e]);
+}
+
+/* BinarySI: values below 1024 print as decimal; others take the largest
+ * power of 1024 that divides them. */
+static char *binary_si(int64_t v)
+{
+	static const char *const suffix[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+	size_t e = 0;
+
+	if (v > -1024 && v < 1024)
+		return decimal_si(v * 1000);
+	while (v % 1024 == 0 && e + 1 < SK_ARRAY_SIZE(suffix)) {
+		v /= 1024;
+		e++;
+	}
+	return sk_asprintf("%" PRId64 "%s", v, suffix[e]);
+}
+
+char *api_quantity_string(json_t *q)
+{
+	const char *s = json_string_value(q);
+	int64_t v;
+	sk_err err = {0};
+
+	if (json_is_integer(q))
+		return decimal_si(json_integer_value(q) * 1000);
+	if (!s)
+		return json_is_real(q) ? sk_asprintf("%g", json_real_value(q)) : sk_strdup("");
+	if (has_binary_suffix(s)) {
+		if (api_quantity_value(s, &v, &err) < 0)
+			return sk_strdup(s);
+		return binary_si(v);
+	}
+	if (strpbrk(s, "eE") && !sk_endswith(s, "E")) /* DecimalExponent keeps its form */
+		return sk_strdup(s);
+	if (api_quantity_milli(s, &v, &err) < 0)
+		return sk_strdup(s);
+	return decimal_si(v);
 }

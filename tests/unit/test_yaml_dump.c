@@ -80,5 +80,22 @@ int main(void)
 	yaml_is("{\"c\":\"a\\nb\\n\"}", "c: |\n  a\n  b\n", "multi-line strings as literal blocks");
 	yaml_is("{\"r\":1.0,\"f\":0.5,\"g\":1e-7}", "f: 0.5\ng: 1e-07\nr: 1\n", "reals as go-yaml");
 	yaml_is("[[1,2],{}]", "- - 1\n  - 2\n- {}\n", "nested sequences");
+	{
+		static const char *const cases[][2] = {
+			{"24576Mi", "24Gi"},  {"128Mi", "128Mi"}, {"0.5", "500m"},
+			{"100m", "100m"},     {"2000", "2k"},	  {"1500", "1500"},
+			{"2", "2"},	      {"1000m", "1"},	  {"512", "512"},
+			{"1536Ki", "1536Ki"}, {"0", "0"},	  {"1G", "1G"},
+		};
+
+		for (size_t i = 0; i < SK_ARRAY_SIZE(cases); i++) {
+			json_t *q = json_string(cases[i][0]);
+			_cleanup_free_ char *got = api_quantity_string(q);
+
+			is_str(got, cases[i][1], "quantity %s prints as %s", cases[i][0],
+			       cases[i][1]);
+			json_decref(q);
+		}
+	}
 	return done_testing();
 }
