@@ -1,0 +1,109 @@
+#!/bin/bash
+# skiff and kubectl 1.33 side by side on the same server: the same
+# command must print the same bytes (ages masked, since a second may pass
+# between the two runs), and fail with the same message.
+. "$(dirname "$0")/cli_lib.sh"
+
+have_kubectl || cannot_run "needs kubectl 1.33 at $KUBECTL133"
+start_server
+M=$TEST_TMP/manifests
+mkdir -p "$M"
+cat >"$M/all.yaml" <<'Y'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  labels: {app: test-app, tier: fe}
+  annotations: {team: blue}
+spec:
+  containers:
+  - name: c
+    image: busybox:latest
+    command: ["sleep", "3600"]
+    env: [{name: A, value: "1"}]
+    ports: [{containerPort: 8888, name: http}]
+    resources:
+      requests: {cpu: 100m, memory: 64Mi}
+      limits: {cpu: "1", memory: 128Mi}
+---
+kind: Service
+apiVersion: v1
+metadata:
+  name: test-service
+spec:
+  selector:
+    app: test-app
+  ports:
+  - protocol: TCP
+    port: 80
+    targetPort: 8888
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: hello
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: hello}
+  template:
+    metadata:
+      labels: {app: hello}
+    spec:
+      containers:
+      - name: c
+        image: busybox:1.36
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data:
+  mode: fast
+  script: |
+    echo one
+    echo two
+Y
+run_ok "create the objects" skiff create -f "$M/all.yaml"
+
+mask() { sed -E 's/(^|[ (])[0-9]+(s|m|h|d|y)([0-9]+(s|m|h|d))?( |$)/\1AGE\5/g'; }
+
+same() {
+	local name=$1 s k
+	shift
+	s=$("$SKIFF" --kubeconfig "$KCFG" "$@" 2>&1 | sed 's/^skiff: //' | mask)
+	k=$("$KUBECTL133" --kubeconfig "$KCFG" "$@" 2>&1 | mask)
+	if [[ "$s" == "$k" ]]; then
+		pass "$name"
+	else
+		fail "$name" "$(diff <(echo "$k") <(echo "$s") | head -20)"
+	fi
+}
+
+same "get pods" get pods
+same "get pods -o wide" get pods -o wide
+same "get pods -A --show-labels" get pods -A --show-labels
+same "get pods -L tier" get pods -L tier
+same "get svc" get svc
+same "get deploy -o wide" get deploy -o wide
+same "get all" get all
+same "get ns" get ns
+same "get pod -o yaml" get pod web -o yaml
+same "get pods -o json" get pods -o json
+same "get svc -o yaml" get svc test-service -o yaml
+same "get cm -o yaml" get configmap settings -o yaml
+same "get -o name" get pods,svc,cm -o name
+same "describe pod" describe pod web
+same "describe deploy" describe deployment hello
+same "describe ns" describe namespace default
+same "describe cm" describe cm settings
+same "api-resources" api-resources
+same "api-resources -o wide" api-resources -o wide
+same "api-resources --namespaced=false" api-resources --namespaced=false
+same "NotFound" get pod nope
+same "unknown type" get gizmos
+same "no resources" get pods -l app=none
+same "label" label pod web extra=1
+same "label conflict" label pod web extra=2
+
+done_testing
