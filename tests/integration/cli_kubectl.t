@@ -103,7 +103,8 @@ same "api-resources --namespaced=false" api-resources --namespaced=false
 same "NotFound" get pod nope
 same "unknown type" get gizmos
 same "no resources" get pods -l app=none
-same "label" label pod web extra=1
+run_ok "label" skiff label pod web extra=1
 same "label conflict" label pod web extra=2
+same "label unchanged" label pod web extra=1
 
 done_testing
