@@ -110,12 +110,12 @@ static int kc_load_file(json_t *files, const char *path, bool must_exist, sk_err
 	if (!must_exist && access(path, R_OK) != 0)
 		return 0;
 	if (api_yaml_load_file(path, &docs, err) < 0)
-		return sk_err_wrap(err, "error loading config file \"%s\"", path);
+		return sk_err_wrap(err, "error: error loading config file \"%s\"", path);
 	cfg = json_array_get(docs, 0);
 	if (cfg && !json_is_object(cfg)) {
 		json_decref(docs);
-		return sk_err_set(err, EINVAL, "error loading config file \"%s\": not a mapping",
-				  path);
+		return sk_err_set(err, EINVAL,
+				  "error: error loading config file \"%s\": not a mapping", path);
 	}
 	json_array_append_new(files, json_pack("{s:s,s:s,s:O}", "path", path, "dir", dirname(copy),
 					       "config", cfg ? cfg : json_object()));

@@ -41,7 +41,7 @@ refused() { run env KUBECONFIG="$1" "$SKIFF" "${@:2}" get pods; [[ $err =~ serve
 is "$(refused "$K/a.yaml:$K/b.yaml")" "https://127.0.0.1:$DEAD/two" "KUBECONFIG merges: first current-context, context from the second file"
 is "$(refused "$K/a.yaml:$K/b.yaml" --context first)" "https://127.0.0.1:$DEAD/one" "--context; the first file's cluster wins"
 is "$(refused "$K/b.yaml" --server "https://127.0.0.1:$DEAD/flag")" "https://127.0.0.1:$DEAD/flag" "--server overrides the file"
-is "$(refused "/nonexistent:$K/b.yaml")" "https://127.0.0.1:$DEAD/two" "a missing KUBECONFIG file is skipped"
+is "$(refused "/nonexistent:$K/b.yaml" --context second)" "https://127.0.0.1:$DEAD/two" "a missing KUBECONFIG file is skipped"
 run env KUBECONFIG="$K/b.yaml" "$SKIFF" --context nope get pods
 is "$err" 'skiff: error: context "nope" does not exist' "unknown --context"
 run "$SKIFF" --kubeconfig "$K/missing.yaml" get pods
