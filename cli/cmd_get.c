@@ -183,6 +183,10 @@ static void print_table(struct get_run *g, const struct cli_resource *r, json_t 
 				    .kind_prefix = kind,
 				    .label_columns = g->o->label_columns};
 
+	if (json_object_get(table, "columnDefinitions")) {
+		json_decref(g->columns);
+		g->columns = json_incref(json_object_get(table, "columnDefinitions"));
+	}
 	if (json_array_size(json_object_get(table, "rows")) == 0)
 		return;
 	if (!*header_done && g->kinds_printed++ > 0 && !g->o->no_headers)
@@ -335,6 +339,13 @@ static int on_event(const char *line, size_t len, void *data, sk_err *err)
 					    .kind_prefix = kind,
 					    .label_columns = g->o->label_columns};
 
+		/* an apiserver may send the columns with the first event only */
+		if (json_array_size(json_object_get(obj, "columnDefinitions")) == 0 && g->columns) {
+			json_object_set(obj, "columnDefinitions", g->columns);
+		} else if (json_object_get(obj, "columnDefinitions")) {
+			json_decref(g->columns);
+			g->columns = json_incref(json_object_get(obj, "columnDefinitions"));
+		}
 		cli_table_print(obj, &to, !w->header_done, &g->tw);
 		w->header_done = true;
 		sk_tabwriter_flush(&g->tw, &g->out);
@@ -477,6 +488,7 @@ static int cmd_get(int argc, char **argv)
 	free(g.targets);
 	free(g.watch_rv);
 	json_decref(g.items);
+	json_decref(g.columns);
 	sk_tabwriter_free(&g.tw);
 	sk_buf_free(&g.out);
 	sk_buf_free(&g.errors);
