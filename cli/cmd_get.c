@@ -38,6 +38,7 @@ struct get_run {
 	int kinds_printed; /* tables printed (for the blank line between) */
 	sk_buf errors;	   /* NotFound and the like, printed at the end */
 	char *watch_rv;	   /* resourceVersion to watch from */
+	json_t *columns;   /* the last Table's columnDefinitions */
 };
 
 static void add_target(struct get_run *g, const struct cli_resource *r, const char *name)
