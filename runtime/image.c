@@ -647,6 +647,32 @@ static int store_gc(const struct store *s, sk_err *err)
 
 /* ---- import --------------------------------------------------------------- */
 
+static bool has_entry(int dirfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* `docker save` and OCI image layouts are tarballs too, but of layers and
+ * manifests, not of a root file system: say so instead of importing a
+ * tree that cannot run. */
+static int check_not_image_archive(int fd, sk_err *err)
+{
+	bool looks_like_root = has_entry(fd, "bin") || has_entry(fd, "usr") || has_entry(fd, "etc");
+
+	if (looks_like_root)
+		return 0;
+	if (has_entry(fd, "oci-layout") ||
+	    (has_entry(fd, "manifest.json") &&
+	     (has_entry(fd, "repositories") || has_entry(fd, "blobs"))))
+		return sk_err_set(err, EINVAL,
+				  "this is an image archive (docker save or an OCI layout), not a "
+				  "root file system: import a container's files instead "
+				  "(podman export CTR | skiff image import NAME -)");
+	return 0;
+}
+
 static int fill_rootfs(const char *source, const char *rootfs, uint64_t *size, sk_err *err)
 {
 	_cleanup_close_ int fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -668,6 +694,8 @@ static int fill_rootfs(const char *source, const char *rootfs, uint64_t *size, s
 		r = rt_image_copy_tree(source, fd, size, err);
 	else
 		r = rt_image_extract_tarball(source, fd, rootfs, size, err);
+	if (r == 0 && !is_dir)
+		r = check_not_image_archive(fd, err);
 	if (r < 0)
 		return -1;
 	/* the content reaches the disk before any reference names it */

@@ -126,6 +126,13 @@ head -c 4096 /dev/urandom >"$TEST_TMP/junk.tar"
 out=$(img import junk "$TEST_TMP/junk.tar" 2>&1)
 like "$out" "^skiff: import junk:latest from .*junk.tar: .*(Unrecognized|format)" \
 	"a file that is not a tarball is refused"
+mkdir -p "$TEST_TMP/saved/blobs/sha256"
+echo '{"schemaVersion":2}' >"$TEST_TMP/saved/oci-layout"
+echo '[]' >"$TEST_TMP/saved/manifest.json"
+tar -C "$TEST_TMP/saved" -cf "$TEST_TMP/saved.tar" .
+out=$(img import junk "$TEST_TMP/saved.tar" 2>&1)
+like "$out" "an image archive \(docker save or an OCI layout\), not a root file system" \
+	"an image archive (docker save, OCI layout) is refused with what to do instead"
 out=$(img import junk "$TEST_TMP/nothere" 2>&1)
 like "$out" "nothere: No such file or directory" "a missing source is named"
 
