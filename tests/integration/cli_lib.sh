@@ -13,6 +13,7 @@ KUBECTL133=${KUBECTL133:-/usr/lib/google-cloud-sdk/bin/kubectl.1.33}
 # start_server [EXTRA SERVER ARGS...]: start a server and wait until it answers.
 start_server() {
 	need_skiff
+	"$SKIFF" help | grep -q '^  server ' || cannot_run "this skiff has no server command"
 	SERVER_DIR=$TEST_TMP/server
 	mkdir -p "$SERVER_DIR"
 	"$SKIFF" server --data-dir "$SERVER_DIR" --listen 127.0.0.1:0 --disable-agent "$@" \
