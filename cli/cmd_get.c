@@ -429,8 +429,9 @@ static int get_run(struct get_run *g, sk_err *err)
 		else if (json_array_size(g->items) > 0 || !single)
 			print_items(g, single && !g->o->watch);
 		cli_flush_out(&g->out);
-		if (g->errors.len == 0 && !g->o->watch && g->rows == 0 &&
-		    (table || g->o->out == CLI_OUT_NAME) && !single)
+		if (g->errors.len == 0 && !g->o->watch && !single &&
+		    (table ? g->rows == 0
+			   : g->o->out == CLI_OUT_NAME && json_array_size(g->items) == 0))
 			no_resources(g);
 	}
 	if (g->errors.len > 0) {
