@@ -96,6 +96,30 @@ asan:
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" all
 	@SKIFF_BUILD=build-asan tests/run.sh --unit --integration
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c) over api/ and common/, built with
+# clang, ASan and UBSan into build-fuzz/; `make fuzz` runs each FUZZ_TIME s.
+FUZZ_BUILD := build-fuzz
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(wildcard api/*.c common/*.c))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(FUZZ_BUILD)/%.o: %.c $(HDRS) | deps-ok
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(call say,LINK,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) \
+		$(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+
+.SECONDARY: $(FUZZ_OBJS)
+.PHONY: fuzz-build
+fuzz-build: $(FUZZ_BINS)
+
 fuzz:
 	@tests/fuzz/run.sh
 

@@ -646,11 +646,10 @@ void api_prepare_update(const api_kind *k, json_t *obj, json_t *old)
 	keep_server_meta(meta, old_meta);
 	if (k->has_status)
 		copy_key(obj, old, "status");
-	if (is_kind(k, "Namespace"))
-		api_set(obj, "spec.finalizers",
-			json_incref(api_get(old, "spec.finalizers")
-					    ? api_get(old, "spec.finalizers")
-					    : json_array()));
+	if (is_kind(k, "Namespace")) {
+		json_t *f = api_get(old, "spec.finalizers");
+		api_set(obj, "spec.finalizers", f ? json_incref(f) : json_array());
+	}
 	if (is_kind(k, "Service"))
 		keep_service_allocations(obj, old);
 	if (!has_generation(k))

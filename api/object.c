@@ -408,8 +408,9 @@ json_t *api_partial_metadata(json_t *obj)
 {
 	json_t *meta = api_get(obj, "metadata");
 
-	return json_pack("{s:s, s:s, s:O}", "kind", "PartialObjectMetadata", "apiVersion",
-			 "meta.k8s.io/v1", "metadata", json_is_object(meta) ? meta : json_object());
+	return json_pack("{s:s, s:s, s:o}", "kind", "PartialObjectMetadata", "apiVersion",
+			 "meta.k8s.io/v1", "metadata",
+			 json_is_object(meta) ? json_incref(meta) : json_object());
 }
 
 /* ---- builders ------------------------------------------------------------ */

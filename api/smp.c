@@ -110,6 +110,8 @@ enum jt { JT_NULL, JT_OBJ, JT_ARR, JT_STR, JT_INT, JT_REAL, JT_BOOL };
 
 static enum jt jtype(json_t *j)
 {
+	if (!j)
+		return JT_NULL;
 	switch (json_typeof(j)) {
 	case JSON_OBJECT:
 		return JT_OBJ;
@@ -619,7 +621,11 @@ static int apply_one_order(struct smp *s, json_t *orig, json_t *patch, const cha
 		json_decref(merged);
 		return -1;
 	}
-	both = normalize_element_order(s, in, out, order, olist ? olist : json_array(), key, kind);
+	{
+		json_t *empty = json_array();
+		both = normalize_element_order(s, in, out, order, olist ? olist : empty, key, kind);
+		json_decref(empty);
+	}
 	json_decref(in);
 	json_decref(out);
 	json_decref(merged);
