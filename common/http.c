@@ -89,6 +89,10 @@ static int http_setup_tls(sk_http *h, const struct sk_http_config *cfg, sk_err *
 	} else if (set_pem(h, 0, CURLOPT_CAINFO, "certificate authority", cfg->ca_file,
 			   cfg->ca_data, err) < 0) {
 		return -1;
+	} else if ((cfg->ca_file && *cfg->ca_file) || (cfg->ca_data && *cfg->ca_data)) {
+		/* the given CA is the only one trusted, as with kubectl; it also
+		 * spares GnuTLS parsing the whole system store on every run */
+		curl_easy_setopt(h->curl, CURLOPT_CAPATH, NULL);
 	}
 	if (set_pem(h, 1, CURLOPT_SSLCERT, "client certificate", cfg->cert_file, cfg->cert_data,
 		    err) < 0)
