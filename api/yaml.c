@@ -379,14 +379,84 @@ static void loader_release(struct loader *l)
 	json_decref(l->doc);
 }
 
+static bool json_depth_ok(json_t *j, int depth)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (depth > YAML_MAX_DEPTH)
+		return false;
+	if (json_is_object(j)) {
+		json_object_foreach (j, key, v)
+			if (!json_depth_ok(v, depth + 1))
+				return false;
+	} else if (json_is_array(j)) {
+		json_array_foreach (j, i, v)
+			if (!json_depth_ok(v, depth + 1))
+				return false;
+	}
+	return true;
+}
+
+/* A stream of JSON documents, read as JSON (kubectl's YAMLOrJSONDecoder
+ * does so when the input starts with '{'): JSON escapes such as
+ * surrogate pairs are JSON's, not YAML's. */
+static int json_stream_load(const char *text, size_t len, const char *name, json_t **docs,
+			    sk_err *err)
+{
+	json_t *out = json_array();
+	size_t pos = 0, line = 1;
+
+	for (;;) {
+		json_error_t e;
+		json_t *doc;
+
+		while (pos < len && strchr(" \t\r\n", text[pos]) && text[pos]) {
+			line += text[pos] == '\n';
+			pos++;
+		}
+		if (pos >= len)
+			break;
+		doc = json_loadb(text + pos, len - pos, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY,
+				 &e);
+		if (!doc) {
+			json_decref(out);
+			return sk_err_set(err, EINVAL, "%s:%zu:%d: %s", name,
+					  line + (size_t)e.line - 1, e.column, e.text);
+		}
+		if (!json_depth_ok(doc, 1)) {
+			json_decref(doc);
+			json_decref(out);
+			return sk_err_set(err, EINVAL, "%s:%zu: nested deeper than %d levels", name,
+					  line, YAML_MAX_DEPTH);
+		}
+		for (size_t i = 0; i < (size_t)e.position && pos + i < len; i++)
+			line += text[pos + i] == '\n';
+		pos += (size_t)e.position;
+		if (json_is_null(doc))
+			json_decref(doc);
+		else
+			json_array_append_new(out, doc);
+	}
+	*docs = out;
+	return 0;
+}
+
 int api_yaml_load(const char *text, size_t len, const char *name, json_t **docs, sk_err *err)
 {
 	struct loader l = {.name = name ? name : "<input>", .err = err};
 	yaml_parser_t parser;
 	int ret = 0;
+	size_t first = 0;
 
 	if (len > YAML_MAX_INPUT)
 		return sk_err_set(err, EFBIG, "%s: larger than %u bytes", l.name, YAML_MAX_INPUT);
+	while (first < len && (text[first] == ' ' || text[first] == '\t' || text[first] == '\r' ||
+			       text[first] == '\n'))
+		first++;
+	if (first < len && text[first] == '{')
+		return json_stream_load(text, len, l.name, docs, err);
 	if (!yaml_parser_initialize(&parser))
 		return sk_err_set(err, ENOMEM, "%s: cannot initialize the YAML parser", l.name);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
