@@ -31,8 +31,10 @@ static const char run_usage[] =
 	"  --cap-add CAP, --cap-drop CAP, --privileged, --read-only, --no-new-privileges\n"
 	"  --seccomp unconfined  no seccomp filter\n"
 	"  --net host            share the host's network namespace\n"
+	"  --pid host            share the host's PID namespace\n"
+	"  --grace SECONDS       after a forwarded SIGINT/SIGTERM, SIGKILL this late (10)\n"
 	"  --cgroup-root NAME    top-level cgroup (default " RT_DEFAULT_CGROUP_ROOT ")\n"
-	"  --state-dir DIR       accepted for symmetry with play; run keeps no state\n";
+	"  --state-dir DIR       where the seccomp filter cache lives (" RT_DEFAULT_STATE_DIR ")\n";
 
 enum {
 	OPT_ROOTFS = 256,
@@ -53,6 +55,8 @@ enum {
 	OPT_NET,
 	OPT_CGROUP_ROOT,
 	OPT_STATE_DIR,
+	OPT_GRACE,
+	OPT_PID,
 };
 
 static const struct option run_options[] = {
@@ -77,6 +81,8 @@ static const struct option run_options[] = {
 	{"net", required_argument, NULL, OPT_NET},
 	{"cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT},
 	{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+	{"grace", required_argument, NULL, OPT_GRACE},
+	{"pid", required_argument, NULL, OPT_PID},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -212,6 +218,17 @@ static int parse_option(int opt, struct rt_pod_config *cfg, struct rt_container_
 		cfg->cgroup_root = sk_strdup(optarg);
 		return 0;
 	case OPT_STATE_DIR:
+		free(cfg->state_dir);
+		cfg->state_dir = sk_strdup(optarg);
+		return 0;
+	case OPT_GRACE:
+		if (sk_parse_int64(optarg, 0, INT32_MAX, &cfg->termination_grace_seconds, err) < 0)
+			return sk_err_wrap(err, "--grace");
+		return 0;
+	case OPT_PID:
+		if (strcmp(optarg, "host"))
+			return sk_err_set(err, EINVAL, "--pid \"%s\": only \"host\" is known", optarg);
+		cfg->host_pid = true;
 		return 0;
 	default:
 		return sk_err_set(err, EINVAL, "unknown option (see skiff run --help)");
@@ -264,6 +281,7 @@ static int cmd_run(int argc, char **argv)
 	struct run_args a = {0};
 	bool oom = false;
 	int status = 125;
+	bool grace_set = false;
 	sk_err err;
 	int opt;
 
@@ -275,6 +293,7 @@ static int cmd_run(int argc, char **argv)
 			rt_pod_config_free(cfg);
 			return 0;
 		}
+		grace_set = grace_set || opt == OPT_GRACE;
 		if (opt == '?' || parse_option(opt, cfg, c, &a, &err) < 0) {
 			rt_pod_config_free(cfg);
 			return opt == '?' ? cli_failf("see skiff run --help") : cli_fail(&err);
@@ -289,6 +308,8 @@ static int cmd_run(int argc, char **argv)
 	}
 	c->name = sk_strdup(cfg->name);
 	cfg->restart_policy = RT_RESTART_NEVER;
+	if (!grace_set)
+		cfg->termination_grace_seconds = 10; /* docker stop's */
 	if (resolve_root(&a, c, &err) < 0 ||
 	    (!c->argv && sk_err_set(&err, EINVAL,
 				    "no command: skiff run "

@@ -88,7 +88,9 @@ uint64_t rt_caps_effective(const struct rt_container_config *c)
 	if (c->cap_drop & ALL_BIT)
 		caps = 0;
 	caps |= c->cap_add & ~ALL_BIT;
-	caps &= ~(c->cap_drop & ~ALL_BIT);
+	/* a mask with ALL cannot also name single capabilities to drop */
+	if (!(c->cap_drop & ALL_BIT))
+		caps &= ~c->cap_drop;
 	return caps & all;
 }
 

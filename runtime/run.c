@@ -12,8 +12,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int wait_forwarding(pid_t pid, int pidfd, int *wstatus, sk_err *err)
+/* Forward SIGINT, SIGTERM, SIGHUP and SIGQUIT to the container. A
+ * container's PID 1 ignores signals it has no handler for, so after a
+ * forwarded SIGINT or SIGTERM it gets the grace period to end before
+ * SIGKILL (as `docker stop`), and a second one kills at once. */
+static int wait_forwarding(pid_t pid, int pidfd, int64_t grace_s, int *wstatus, sk_err *err)
 {
+	int64_t deadline = 0;
+	int terminations = 0;
 	sigset_t set;
 	siginfo_t si;
 
@@ -26,9 +32,24 @@ static int wait_forwarding(pid_t pid, int pidfd, int *wstatus, sk_err *err)
 			return 0;
 		if (r < 0 && errno != EINTR)
 			return sk_err_sys(err, errno, "waitpid");
-		int sig = sigwaitinfo(&set, &si);
-		if (sig > 0 && sig != SIGCHLD)
-			(void)rt_pidfd_send_signal(pidfd, sig, NULL, 0);
+		int64_t left = deadline ? deadline - sk_monotonic_ns() : INT64_MAX;
+		if (left <= 0) {
+			(void)rt_pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+			deadline = 0;
+			continue;
+		}
+		struct timespec ts = {left / 1000000000LL, left % 1000000000LL};
+		int sig = sigtimedwait(&set, &si, deadline ? &ts : NULL);
+		if (sig <= 0 || sig == SIGCHLD)
+			continue;
+		if (sig == SIGINT || sig == SIGTERM) {
+			if (++terminations > 1) {
+				(void)rt_pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+				continue;
+			}
+			deadline = sk_monotonic_ns() + grace_s * 1000000000LL;
+		}
+		(void)rt_pidfd_send_signal(pidfd, sig, NULL, 0);
 	}
 }
 
@@ -127,7 +148,7 @@ static int run_container(struct rt_pod_config *cfg, const char *pod_cg, const ch
 		*status = rt_start_error_status(err->code);
 		return -1;
 	}
-	if (wait_forwarding(pid, pidfd, &wstatus, err) < 0)
+	if (wait_forwarding(pid, pidfd, cfg->termination_grace_seconds, &wstatus, err) < 0)
 		return -1;
 	*oom_killed = rt_cg_oom_kills(ctr_cg) > 0;
 	if (WIFEXITED(wstatus))

@@ -1,8 +1,9 @@
 /* The container's user: resolved in the container's own /etc/passwd and
  * /etc/group (never the host's, never through NSS), after pivot_root.
  * containerd's rules: a uid without a group takes the primary group of its
- * passwd entry (0 when there is none); the groups that list the user's name
- * in /etc/group and the pod's supplementalGroups are added. */
+ * passwd entry (0 when there is none); the supplementary groups are that
+ * group, the groups listing the user's name in /etc/group, and the pod's
+ * supplementalGroups. */
 #include "runtime_internal.h"
 
 #include <errno.h>
@@ -118,6 +119,9 @@ int rt_user_resolve(const struct rt_container_config *c, struct rt_user *u, sk_e
 	}
 	if (c->gid >= 0)
 		u->gid = (gid_t)c->gid;
+	/* the primary group is a supplementary one too (runc's and newer
+	 * containerd's behaviour), then /etc/group, then the pod's */
+	(void)add_group(u, u->gid);
 	if (found)
 		member_groups(u);
 	for (size_t i = 0; i < c->n_supplemental_groups; i++)
