@@ -578,7 +578,8 @@ static int read_container(struct ps *ps, json_t *cj, const char *path,
 		return -1;
 	if (wd && wd[0] != '/')
 		return field_err(err, wp, "Invalid value: \"%s\": must be an absolute path", wd);
-	if (resolve_image(ps, image, path, c, &img, err) < 0)
+	if (read_resources(cj, path, &c->resources, err) < 0 ||
+	    resolve_image(ps, image, path, c, &img, err) < 0)
 		return -1;
 	ret = read_env(cj, path, img.config.env, &c->env, err);
 	if (ret == 0)
@@ -586,8 +587,8 @@ static int read_container(struct ps *ps, json_t *cj, const char *path,
 	if (ret == 0 && (wd || (img.config.workdir && img.config.workdir[0])))
 		c->working_dir = sk_strdup(wd ? wd : img.config.workdir);
 	rt_image_clear(&img);
-	if (ret < 0 || read_resources(cj, path, &c->resources, err) < 0 ||
-	    read_security(ps, cj, path, c, err) < 0 || read_mounts(ps, cj, path, c, err) < 0)
+	if (ret < 0 || read_security(ps, cj, path, c, err) < 0 ||
+	    read_mounts(ps, cj, path, c, err) < 0)
 		return -1;
 	return 0;
 }

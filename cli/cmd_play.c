@@ -45,10 +45,27 @@ struct play {
 
 /* ---- reading the manifest ------------------------------------------------------ */
 
+/* For --down only the names count: a pod can be removed even when its
+ * image is gone. */
+static int pod_names(json_t *doc, struct agent_pod *out, sk_err *err)
+{
+	json_t *meta = json_object_get(doc, "metadata");
+	const char *name = json_string_value(json_object_get(meta, "name"));
+	const char *ns = json_string_value(json_object_get(meta, "namespace"));
+
+	if (!name)
+		return sk_err_set(err, EINVAL, "metadata.name: Required value");
+	out->cfg = rt_pod_config_new();
+	out->cfg->name = sk_strdup(name);
+	out->cfg->namespace = sk_strdup(ns ? ns : "default");
+	return 0;
+}
+
 static int load_pods(struct play *p, const char *file, sk_err *err)
 {
 	json_t *docs = NULL, *doc;
 	size_t i;
+	int ret = 0;
 
 	if (api_yaml_load_file(file, &docs, err) < 0)
 		return -1;
@@ -56,22 +73,24 @@ static int load_pods(struct play *p, const char *file, sk_err *err)
 	json_array_foreach (docs, i, doc) {
 		const char *kind = json_string_value(json_object_get(doc, "kind"));
 		if (kind && strcmp(kind, "Pod")) {
-			json_decref(docs);
-			return sk_err_set(err, EINVAL,
-					  "%s: document %zu: kind \"%s\" is not supported by skiff "
-					  "play (only Pod)",
-					  file, i + 1, kind);
+			ret = sk_err_set(err, EINVAL,
+					 "%s: document %zu: kind \"%s\" is not supported by skiff "
+					 "play (only Pod)",
+					 file, i + 1, kind);
+			break;
 		}
-		if (agent_pod_from_json(doc, &p->opt, &p->pods[p->n], err) < 0) {
-			json_decref(docs);
-			return sk_err_wrap(err, "%s", file);
+		ret = p->down ? pod_names(doc, &p->pods[p->n], err)
+			      : agent_pod_from_json(doc, &p->opt, &p->pods[p->n], err);
+		if (ret < 0) {
+			sk_err_wrap(err, "%s", file);
+			break;
 		}
 		p->n++;
 	}
 	json_decref(docs);
-	if (!p->n)
-		return sk_err_set(err, EINVAL, "%s: no Pod in the file", file);
-	return 0;
+	if (ret == 0 && !p->n)
+		ret = sk_err_set(err, EINVAL, "%s: no Pod in the file", file);
+	return ret;
 }
 
 static const char *state_dir(const struct play *p)

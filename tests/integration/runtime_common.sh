@@ -119,3 +119,13 @@ log_file() {
 
 # log_text POD CONTAINER [N]: the text of the log lines, without the CRI prefix.
 log_text() { cut -d' ' -f4- "$(log_file "$@")" 2>/dev/null; }
+
+# alive PID...: one of them runs (a zombie waiting for its reaper does not count)
+alive() {
+	local p st
+	for p in "$@"; do
+		st=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)
+		[[ -n $st && $st != Z ]] && return 0
+	done
+	return 1
+}
