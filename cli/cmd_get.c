@@ -214,6 +214,7 @@ static int get_target(struct get_run *g, struct get_target *t, sk_err *err)
 
 			if (cli_request(g->c, "GET", path, accept, NULL, NULL, &doc, &code, &e) <
 			    0) {
+				json_decref(doc);
 				if (code == 0)
 					return sk_err_set(err, e.code, "%s", e.msg);
 				if (!(code == 404 && g->o->ignore_not_found))

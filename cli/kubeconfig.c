@@ -264,8 +264,10 @@ int cli_kubeconfig_load(struct cli_kubeconfig *kc, sk_err *err)
 		r = kc_resolve(kc, files, err);
 	}
 	json_decref(files);
-	if (r < 0)
+	if (r < 0) {
+		cli_kubeconfig_free(kc);
 		return -1;
+	}
 	kc_apply_flags(kc);
 	return 0;
 }
