@@ -40,8 +40,18 @@ static int int_arg(const char *opt, const char *v, int64_t min, int64_t max, int
 
 static int cmd_server(int argc, char **argv)
 {
-	enum { O_DATA = 256, O_LISTEN, O_KUBECONFIG, O_CIDR, O_PORTS, O_NOAGENT, O_THREADS,
-	       O_COMPACT, O_BOOKMARK, O_INSECURE };
+	enum {
+		O_DATA = 256,
+		O_LISTEN,
+		O_KUBECONFIG,
+		O_CIDR,
+		O_PORTS,
+		O_NOAGENT,
+		O_THREADS,
+		O_COMPACT,
+		O_BOOKMARK,
+		O_INSECURE
+	};
 	static const struct option opts[] = {
 		{"data-dir", required_argument, NULL, O_DATA},
 		{"listen", required_argument, NULL, O_LISTEN},
@@ -86,7 +96,8 @@ static int cmd_server(int argc, char **argv)
 				return 1;
 			break;
 		case O_COMPACT:
-			if (int_arg("--compact-interval", optarg, 1, 86400, &cfg.compact_interval_s))
+			if (int_arg("--compact-interval", optarg, 1, 86400,
+				    &cfg.compact_interval_s))
 				return 1;
 			break;
 		case O_BOOKMARK:

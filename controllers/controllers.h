@@ -33,9 +33,10 @@ typedef struct ctl_event {
 void ctl_event_clear(ctl_event *ev);
 
 typedef struct ctl_delete_opts {
-	const char *propagation; /* "Background", "Foreground", "Orphan"; NULL: the kind's default */
-	int64_t grace;		 /* seconds; -1: the object's own */
-	const char *uid;	 /* precondition; NULL: none */
+	const char
+		*propagation; /* "Background", "Foreground", "Orphan"; NULL: the kind's default */
+	int64_t grace;	      /* seconds; -1: the object's own */
+	const char *uid;      /* precondition; NULL: none */
 } ctl_delete_opts;
 
 typedef struct ctl_watch ctl_watch;

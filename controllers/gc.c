@@ -179,7 +179,8 @@ static void set_owners(ctl_gc *gc, struct gc_node *n, json_t *obj)
 			o->kind = api_kind_by_gvk(api_get_str(ref, "apiVersion"),
 						  api_get_str(ref, "kind"));
 		if (!o->name)
-			o->name = sk_strdup(api_get_str(ref, "name") ? api_get_str(ref, "name") : "");
+			o->name =
+				sk_strdup(api_get_str(ref, "name") ? api_get_str(ref, "name") : "");
 		dep_add(o, n->uid);
 		snprintf(n->owners[n->nowners].uid, 40, "%s", uid);
 		n->owners[n->nowners].block = api_get_bool(ref, "blockOwnerDeletion", false);
@@ -249,7 +250,7 @@ static int delete_node(ctl_gc *gc, struct gc_node *n, const char *policy)
 
 	if (!n->kind || n->deleting)
 		return 1;
-	if (gc->c->delete(gc->c, n->kind, n->ns, n->name, &o, &err) < 0) {
+	if (gc->c->delete (gc->c, n->kind, n->ns, n->name, &o, &err) < 0) {
 		if (err.code == 404)
 			return 1;
 		sk_debug("gc: delete %s %s/%s: %s", n->kind->resource, n->ns, n->name, err.msg);

@@ -118,9 +118,9 @@ static size_t empty_namespace(ctl_namespace *nc, const char *ns)
 			left++;
 			if (api_meta_deletion_timestamp(obj))
 				continue;
-			ctl_delete_opts o = {.propagation = "Background", .grace = -1,
-					     .uid = api_meta_uid(obj)};
-			if (nc->c->delete(nc->c, k, ns, api_meta_name(obj), &o, &err) < 0 &&
+			ctl_delete_opts o = {
+				.propagation = "Background", .grace = -1, .uid = api_meta_uid(obj)};
+			if (nc->c->delete (nc->c, k, ns, api_meta_name(obj), &o, &err) < 0 &&
 			    err.code != 404)
 				sk_warn("namespace %s: delete %s %s: %s", ns, k->resource,
 					api_meta_name(obj), err.msg);

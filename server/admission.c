@@ -36,8 +36,8 @@ int srv_admit_namespace(srv_server *s, const api_kind *k, const char *ns, const 
 	json_t *st = api_status_forbidden(k, name && *name ? name : NULL, why);
 	json_t *details = api_ensure_obj(st, "details");
 	json_object_set_new(details, "causes",
-			    json_pack("[{s:s,s:s,s:s}]", "reason", "NamespaceTerminating", "message",
-				      why, "field", "metadata.namespace"));
+			    json_pack("[{s:s,s:s,s:s}]", "reason", "NamespaceTerminating",
+				      "message", why, "field", "metadata.namespace"));
 	return srv_fail(res, st);
 }
 
@@ -84,11 +84,12 @@ static int take_ip(srv_server *s, json_t *svc, const char *want, srv_result *res
 	}
 	if (srv_ipalloc_take(s->ips, want, ip, sizeof(ip), &err) < 0) {
 		_cleanup_free_ char *msg =
-			want && *want ? sk_asprintf("Invalid value: []string{\"%s\"}: failed to "
-						    "allocate IP %s: %s",
-						    want, want, err.msg)
-				      : sk_asprintf("Internal error: failed to allocate a serviceIP: %s",
-						    err.msg);
+			want && *want
+				? sk_asprintf("Invalid value: []string{\"%s\"}: failed to "
+					      "allocate IP %s: %s",
+					      want, want, err.msg)
+				: sk_asprintf("Internal error: failed to allocate a serviceIP: %s",
+					      err.msg);
 		return srv_fail(res, invalid(svc, "spec.clusterIPs", msg));
 	}
 	api_service_set_cluster_ip(svc, ip);
@@ -133,8 +134,9 @@ static int take_node_ports(srv_server *s, json_t *svc, json_t *old, srv_result *
 			_cleanup_free_ char *field = sk_asprintf("spec.ports[%zu].nodePort", i);
 			_cleanup_free_ char *msg =
 				want ? sk_asprintf("Invalid value: %d: %s", want, err.msg)
-				     : sk_asprintf("Internal error: failed to allocate a nodePort: %s",
-						   err.msg);
+				     : sk_asprintf(
+					       "Internal error: failed to allocate a nodePort: %s",
+					       err.msg);
 			return srv_fail(res, invalid(svc, field, msg));
 		}
 		json_object_set_new(p, "nodePort", json_integer(got));
@@ -166,8 +168,8 @@ static int admit_service(srv_server *s, json_t *svc, json_t *old, srv_result *re
 
 	pthread_mutex_lock(&s->alloc_lock);
 	if (needs_cluster_ip(svc)) {
-		const char *had = old && needs_cluster_ip(old) ? api_get_str(old, "spec.clusterIP")
-							       : NULL;
+		const char *had =
+			old && needs_cluster_ip(old) ? api_get_str(old, "spec.clusterIP") : NULL;
 		if (had && (!want || !*want)) {
 			/* an update that leaves the address out keeps it */
 			api_set(svc, "spec.clusterIP", json_string(had));

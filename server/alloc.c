@@ -113,10 +113,11 @@ int srv_ipalloc_take(srv_ipalloc *a, const char *want, char *buf, size_t len, sk
 	if (want && *want) {
 		int64_t off = ip_offset(a, want);
 		if (off <= 0 || off >= (int64_t)a->size - 1)
-			return sk_err_set(err, ERANGE,
-					  "the provided IP (%s) is not in the valid range. The range "
-					  "of valid IPs is %s",
-					  want, a->cidr);
+			return sk_err_set(
+				err, ERANGE,
+				"the provided IP (%s) is not in the valid range. The range "
+				"of valid IPs is %s",
+				want, a->cidr);
 		if (bit_get(a->used, (uint32_t)off))
 			return sk_err_set(err, EEXIST, "provided IP is already allocated");
 		bit_set(a->used, (uint32_t)off, true);

@@ -24,8 +24,8 @@ static int decode_yaml(srv_req *r, json_t **obj, srv_result *res)
 		return srv_fail(res, api_status_bad_request("error decoding YAML: %s", err.msg));
 	if (json_array_size(docs) != 1 || !json_is_object(json_array_get(docs, 0))) {
 		json_decref(docs);
-		return srv_fail(res, api_status_bad_request(
-					     "the body must hold exactly one YAML object"));
+		return srv_fail(
+			res, api_status_bad_request("the body must hold exactly one YAML object"));
 	}
 	*obj = json_incref(json_array_get(docs, 0));
 	json_decref(docs);
@@ -44,9 +44,10 @@ int srv_decode_body(srv_req *r, json_t **obj, srv_result *res)
 		if (api_json_parse(r->body.data, r->body.len, obj, &err) < 0) {
 			if (err.code == E2BIG)
 				return srv_fail(res, api_status_too_large(API_MAX_BODY));
-			return srv_fail(res, api_status_bad_request(
-						     "couldn't get version/kind; json parse error: %s",
-						     err.msg));
+			return srv_fail(res,
+					api_status_bad_request(
+						"couldn't get version/kind; json parse error: %s",
+						err.msg));
 		}
 		return 0;
 	}

@@ -34,9 +34,10 @@ static json_t *endpoints(srv_server *s)
 {
 	return json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s,s:s}},s:[{s:[{s:s}],s:[{s:s,s:i,s:s}]}]}",
 			 "apiVersion", "v1", "kind", "Endpoints", "metadata", "name", "kubernetes",
-			 "namespace", "default", "labels", "endpointslice.kubernetes.io/skip-mirror",
-			 "true", "component", "apiserver", "subsets", "addresses", "ip", s->host,
-			 "ports", "name", "https", "port", s->port, "protocol", "TCP");
+			 "namespace", "default", "labels",
+			 "endpointslice.kubernetes.io/skip-mirror", "true", "component",
+			 "apiserver", "subsets", "addresses", "ip", s->host, "ports", "name",
+			 "https", "port", s->port, "protocol", "TCP");
 }
 
 int srv_bootstrap(srv_server *s, sk_err *err)
@@ -53,12 +54,12 @@ int srv_bootstrap(srv_server *s, sk_err *err)
 			return -1;
 	}
 	srv_ipalloc_nth(s->ips, 1, ip, sizeof(ip));
-	json_t *svc = json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s,s:s}},s:{s:s,s:[{s:s,s:i,s:i,s:s}]}}",
-				"apiVersion", "v1", "kind", "Service", "metadata", "name",
-				"kubernetes", "namespace", "default", "labels", "component",
-				"apiserver", "provider", "kubernetes", "spec", "clusterIP", ip,
-				"ports", "name", "https", "port", 443, "targetPort", s->port,
-				"protocol", "TCP");
+	json_t *svc =
+		json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s,s:s}},s:{s:s,s:[{s:s,s:i,s:i,s:s}]}}",
+			  "apiVersion", "v1", "kind", "Service", "metadata", "name", "kubernetes",
+			  "namespace", "default", "labels", "component", "apiserver", "provider",
+			  "kubernetes", "spec", "clusterIP", ip, "ports", "name", "https", "port",
+			  443, "targetPort", s->port, "protocol", "TCP");
 	if (ensure(s, "services", "default", svc, err) < 0)
 		return -1;
 	/* the Endpoints name this server, wherever it listens now */

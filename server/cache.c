@@ -23,6 +23,7 @@ void srv_obj_unref(srv_obj *o)
 	if (!o || atomic_fetch_sub(&o->refs, 1) != 1)
 		return;
 	json_decref(o->labels);
+	json_decref(o->fields);
 	free(o->key);
 	free(o->json);
 	free(o->names);
@@ -85,8 +86,8 @@ static const api_kind *kind_of_key(const char *key)
 	return NULL;
 }
 
-srv_obj *srv_obj_new(const char *key, const char *json, size_t len, int64_t rev,
-		     int64_t create_rev, json_t *tree)
+srv_obj *srv_obj_new(const char *key, const char *json, size_t len, int64_t rev, int64_t create_rev,
+		     json_t *tree)
 {
 	json_t *parsed = NULL;
 	srv_obj *o;
@@ -120,6 +121,8 @@ srv_obj *srv_obj_new(const char *key, const char *json, size_t len, int64_t rev,
 	/* a copy: the tree passed in belongs to a request and may change */
 	if (json_is_object(labels) && json_object_size(labels))
 		o->labels = json_deep_copy(labels);
+	if (o->kind)
+		o->fields = api_field_set(o->kind, tree);
 	const char *uid = api_meta_uid(tree);
 	snprintf(o->uid, sizeof(o->uid), "%s", uid ? uid : "");
 	json_decref(parsed);
@@ -653,8 +656,8 @@ int srv_cache_watch(srv_cache *c, srv_store *st, srv_watch_opts *o, srv_watch **
 		push_initial(c, w);
 		w->min_rev = 0;
 		if (o->initial_bookmark) {
-			srv_watch_item it = {.type = SRV_WATCH_BOOKMARK, .rev = cur,
-					     .initial_end = true};
+			srv_watch_item it = {
+				.type = SRV_WATCH_BOOKMARK, .rev = cur, .initial_end = true};
 			queue_push(&w->backlog, &it);
 		}
 	} else if (o->from_rev < cur) {
@@ -708,13 +711,8 @@ static bool obj_matches(srv_watch *w, const srv_obj *o)
 		return false;
 	if (w->labels && !api_label_selector_matches(w->labels, o->labels))
 		return false;
-	if (w->fields) {
-		json_t *tree = srv_obj_parse(o);
-		bool m = tree && api_field_selector_matches(w->fields, tree);
-		json_decref(tree);
-		if (!m)
-			return false;
-	}
+	if (w->fields && !(o->fields && api_field_selector_matches(w->fields, o->fields)))
+		return false;
 	return true;
 }
 
@@ -791,8 +789,9 @@ int srv_watch_next(srv_watch *w, srv_watch_item *it, int timeout_ms)
 			return r;
 		pthread_mutex_lock(&w->lock);
 		if (!w->live.count && !w->backlog.count && !w->ended) {
-			int wr = timeout_ms < 0 ? pthread_cond_wait(&w->cond, &w->lock)
-						: pthread_cond_timedwait(&w->cond, &w->lock, &until);
+			int wr = timeout_ms < 0
+					 ? pthread_cond_wait(&w->cond, &w->lock)
+					 : pthread_cond_timedwait(&w->cond, &w->lock, &until);
 			if (wr == ETIMEDOUT) {
 				pthread_mutex_unlock(&w->lock);
 				return 0;

@@ -30,6 +30,7 @@ typedef struct srv_obj {
 	char *json; /* the object, compact JSON, resourceVersion included */
 	size_t len;
 	json_t *labels; /* metadata.labels or NULL; shared, read-only */
+	json_t *fields; /* what field selectors read (api_field_set); read-only */
 	const api_kind *kind;
 	char uid[40];
 	char *names; /* storage for ns and name */
@@ -43,8 +44,8 @@ void srv_obj_unrefp(srv_obj **o);
 json_t *srv_obj_parse(const srv_obj *o);
 /* Build from stored bytes (and optionally the already parsed tree); NULL
  * when the bytes are not a JSON object. */
-srv_obj *srv_obj_new(const char *key, const char *json, size_t len, int64_t rev,
-		     int64_t create_rev, json_t *tree);
+srv_obj *srv_obj_new(const char *key, const char *json, size_t len, int64_t rev, int64_t create_rev,
+		     json_t *tree);
 
 /* The store key of an object: "<resource>[.<group>]/<ns>/<name>", or
  * without the namespace for cluster-scoped kinds. New string. */
@@ -90,26 +91,26 @@ enum srv_watch_type {
 
 typedef struct srv_watch_item {
 	enum srv_watch_type type;
-	srv_obj *obj; /* the new state (for DELETED the last one); referenced */
-	srv_obj *old; /* the state before, or NULL; referenced */
-	int64_t rev;  /* for bookmarks */
+	srv_obj *obj;	  /* the new state (for DELETED the last one); referenced */
+	srv_obj *old;	  /* the state before, or NULL; referenced */
+	int64_t rev;	  /* for bookmarks */
 	bool initial_end; /* a bookmark closing the initial events */
 } srv_watch_item;
 void srv_watch_item_clear(srv_watch_item *it);
 
 typedef struct srv_watch srv_watch;
 typedef struct srv_watch_opts {
-	const api_kind *kind; /* NULL: every kind (in-process consumers) */
-	const char *ns;	      /* NULL: every namespace */
-	const char *name;     /* NULL: every name */
-	api_selector *labels; /* taken over by the watch; NULL: all */
-	api_selector *fields; /* taken over by the watch; NULL: all */
-	int64_t from_rev;     /* send the changes after this revision */
-	bool initial;	      /* first, ADDED for every current object */
+	const api_kind *kind;  /* NULL: every kind (in-process consumers) */
+	const char *ns;	       /* NULL: every namespace */
+	const char *name;      /* NULL: every name */
+	api_selector *labels;  /* taken over by the watch; NULL: all */
+	api_selector *fields;  /* taken over by the watch; NULL: all */
+	int64_t from_rev;      /* send the changes after this revision */
+	bool initial;	       /* first, ADDED for every current object */
 	bool initial_bookmark; /* then a bookmark marking their end */
-	bool bookmarks;	      /* periodic BOOKMARK events */
-	int64_t deadline_ns;  /* monotonic; 0: none */
-	size_t max_queue;     /* a consumer this far behind is dropped; 0: default */
+	bool bookmarks;	       /* periodic BOOKMARK events */
+	int64_t deadline_ns;   /* monotonic; 0: none */
+	size_t max_queue;      /* a consumer this far behind is dropped; 0: default */
 	/* Called (under the watch's lock) when an item arrives for a consumer
 	 * that found the queue empty, or when the watch ends. */
 	void (*wake)(void *data);

@@ -33,9 +33,9 @@ static json_t *resource_entry(const api_kind *k)
 static json_t *subresource_entry(const api_kind *k, const api_subresource *s)
 {
 	_cleanup_free_ char *name = sk_asprintf("%s/%s", k->resource, s->name);
-	json_t *e = json_pack("{s:s,s:s,s:b,s:s,s:o}", "name", name, "singularName", "",
-			      "namespaced", k->namespaced, "kind", s->kind, "verbs",
-			      strv_json(s->verbs));
+	json_t *e =
+		json_pack("{s:s,s:s,s:b,s:s,s:o}", "name", name, "singularName", "", "namespaced",
+			  k->namespaced, "kind", s->kind, "verbs", strv_json(s->verbs));
 
 	if (s->group)
 		json_object_set_new(e, "group", json_string(s->group));
@@ -46,7 +46,8 @@ static json_t *subresource_entry(const api_kind *k, const api_subresource *s)
 
 static json_t *resource_list(const char *group, const char *version)
 {
-	_cleanup_free_ char *gv = *group ? sk_asprintf("%s/%s", group, version) : sk_strdup(version);
+	_cleanup_free_ char *gv =
+		*group ? sk_asprintf("%s/%s", group, version) : sk_strdup(version);
 	json_t *res = json_array();
 	size_t n;
 	const api_kind *kinds = api_kinds(&n);
@@ -70,7 +71,8 @@ static bool group_version_exists(const char *group, const char *version)
 	const api_kind *kinds = api_kinds(&n);
 
 	for (size_t i = 0; i < n; i++)
-		if (!strcmp(kinds[i].group, group) && (!version || !strcmp(kinds[i].version, version)))
+		if (!strcmp(kinds[i].group, group) &&
+		    (!version || !strcmp(kinds[i].version, version)))
 			return true;
 	return false;
 }

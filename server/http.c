@@ -73,9 +73,11 @@ static void parse_uri(srv_req *r)
 		const char *eq = memchr(p, '=', (size_t)(stop - p));
 		if (stop > p) {
 			r->query = sk_realloc(r->query, (r->nquery + 1) * sizeof(*r->query));
-			r->query[r->nquery].key = url_decode(p, (size_t)((eq ? eq : stop) - p), true);
+			r->query[r->nquery].key =
+				url_decode(p, (size_t)((eq ? eq : stop) - p), true);
 			r->query[r->nquery].value =
-				eq ? url_decode(eq + 1, (size_t)(stop - eq - 1), true) : sk_strdup("");
+				eq ? url_decode(eq + 1, (size_t)(stop - eq - 1), true)
+				   : sk_strdup("");
 			r->nquery++;
 		}
 		p = amp ? amp + 1 : stop;
@@ -114,9 +116,9 @@ static void queue(srv_req *r, int code, struct MHD_Response *resp, const char *c
 
 void srv_reply(srv_req *r, int code, const char *ctype, char *body, size_t len)
 {
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, body ? body : (char *)"",
-						body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body ? body : (char *)"",
+								    body ? MHD_RESPMEM_MUST_FREE
+									 : MHD_RESPMEM_PERSISTENT);
 	queue(r, code, resp, ctype);
 }
 
@@ -191,8 +193,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 
 void srv_reply_stream(srv_req *r, const char *ctype)
 {
-	struct MHD_Response *resp =
-		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, r, NULL);
+	struct MHD_Response *resp = MHD_create_response_from_callback(
+		MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, r, NULL);
 
 	queue(r, 200, resp, ctype);
 }
@@ -284,9 +286,8 @@ static bool authenticated(srv_req *r)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_data_size,
-				  void **con_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
 {
 	srv_req *r = *con_cls;
 

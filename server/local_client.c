@@ -138,7 +138,9 @@ static int lc_delete(ctl_client *c, const api_kind *k, const char *ns, const cha
 static int lc_watch(ctl_client *c, const api_kind *k, ctl_watch **out, sk_err *err)
 {
 	srv_server *s = server_of(c);
-	srv_watch_opts o = {.kind = k, .initial = true, .initial_bookmark = true,
+	srv_watch_opts o = {.kind = k,
+			    .initial = true,
+			    .initial_bookmark = true,
 			    /* a controller may fall far behind under a burst of
 			     * writes; it must not be dropped for it */
 			    .max_queue = SIZE_MAX};

@@ -44,10 +44,9 @@ struct pb_msg {
 	const struct pb_field *fields;
 	size_t n;
 };
-#define MSG(name, ...)                                                   \
-	static const struct pb_field name##_fields[] = {__VA_ARGS__};     \
-	static const struct pb_msg name = {name##_fields,                 \
-					   SK_ARRAY_SIZE(name##_fields)}
+#define MSG(name, ...)                                                \
+	static const struct pb_field name##_fields[] = {__VA_ARGS__}; \
+	static const struct pb_msg name = {name##_fields, SK_ARRAY_SIZE(name##_fields)}
 static const struct pb_msg pb_empty = {NULL, 0};
 
 MSG(owner_ref, {1, "kind", PB_STRING, 0, NULL}, {3, "name", PB_STRING, 0, NULL},
@@ -57,9 +56,9 @@ MSG(object_meta, {1, "name", PB_STRING, 0, NULL}, {2, "generateName", PB_STRING,
     {3, "namespace", PB_STRING, 0, NULL}, {5, "uid", PB_STRING, 0, NULL},
     {6, "resourceVersion", PB_STRING, 0, NULL}, {7, "generation", PB_INT, 0, NULL},
     {8, "creationTimestamp", PB_TIME, 0, NULL}, {9, "deletionTimestamp", PB_TIME, 0, NULL},
-    {10, "deletionGracePeriodSeconds", PB_INT, KEEP, NULL},
-    {11, "labels", PB_MAP_SS, 0, NULL}, {12, "annotations", PB_MAP_SS, 0, NULL},
-    {13, "ownerReferences", PB_MSG, REP, &owner_ref}, {14, "finalizers", PB_STRING, REP, NULL});
+    {10, "deletionGracePeriodSeconds", PB_INT, KEEP, NULL}, {11, "labels", PB_MAP_SS, 0, NULL},
+    {12, "annotations", PB_MAP_SS, 0, NULL}, {13, "ownerReferences", PB_MSG, REP, &owner_ref},
+    {14, "finalizers", PB_STRING, REP, NULL});
 
 MSG(namespace_spec, {1, "finalizers", PB_STRING, REP, NULL});
 MSG(namespace_status, {1, "phase", PB_STRING, 0, NULL});
@@ -98,17 +97,16 @@ MSG(container, {1, "name", PB_STRING, 0, NULL}, {2, "image", PB_STRING, 0, NULL}
     {5, "workingDir", PB_STRING, 0, NULL}, {6, "ports", PB_MSG, REP, &container_port},
     {7, "env", PB_MSG, REP, &env_var}, {8, "resources", PB_MSG, 0, &resources},
     {9, "volumeMounts", PB_MSG, REP, &volume_mount},
-    {13, "terminationMessagePath", PB_STRING, 0, NULL},
-    {14, "imagePullPolicy", PB_STRING, 0, NULL}, {16, "stdin", PB_BOOL, 0, NULL},
-    {17, "stdinOnce", PB_BOOL, 0, NULL}, {18, "tty", PB_BOOL, 0, NULL},
-    {20, "terminationMessagePolicy", PB_STRING, 0, NULL});
+    {13, "terminationMessagePath", PB_STRING, 0, NULL}, {14, "imagePullPolicy", PB_STRING, 0, NULL},
+    {16, "stdin", PB_BOOL, 0, NULL}, {17, "stdinOnce", PB_BOOL, 0, NULL},
+    {18, "tty", PB_BOOL, 0, NULL}, {20, "terminationMessagePolicy", PB_STRING, 0, NULL});
 MSG(pod_spec, {2, "containers", PB_MSG, REP, &container}, {3, "restartPolicy", PB_STRING, 0, NULL},
-    {4, "terminationGracePeriodSeconds", PB_INT, KEEP, NULL},
-    {6, "dnsPolicy", PB_STRING, 0, NULL}, {7, "nodeSelector", PB_MAP_SS, 0, NULL},
-    {8, "serviceAccountName", PB_STRING, 0, NULL}, {10, "nodeName", PB_STRING, 0, NULL},
-    {11, "hostNetwork", PB_BOOL, 0, NULL}, {14, "securityContext", PB_MSG, 0, &pb_empty},
-    {19, "schedulerName", PB_STRING, 0, NULL}, {20, "initContainers", PB_MSG, REP, &container},
-    {25, "priority", PB_INT, KEEP, NULL}, {30, "enableServiceLinks", PB_BOOL, KEEP, NULL});
+    {4, "terminationGracePeriodSeconds", PB_INT, KEEP, NULL}, {6, "dnsPolicy", PB_STRING, 0, NULL},
+    {7, "nodeSelector", PB_MAP_SS, 0, NULL}, {8, "serviceAccountName", PB_STRING, 0, NULL},
+    {10, "nodeName", PB_STRING, 0, NULL}, {11, "hostNetwork", PB_BOOL, 0, NULL},
+    {14, "securityContext", PB_MSG, 0, &pb_empty}, {19, "schedulerName", PB_STRING, 0, NULL},
+    {20, "initContainers", PB_MSG, REP, &container}, {25, "priority", PB_INT, KEEP, NULL},
+    {30, "enableServiceLinks", PB_BOOL, KEEP, NULL});
 MSG(pod_template, {1, "metadata", PB_MSG, 0, &object_meta}, {2, "spec", PB_MSG, 0, &pod_spec});
 MSG(rolling_update, {1, "maxUnavailable", PB_INTORSTR, 0, NULL},
     {2, "maxSurge", PB_INTORSTR, 0, NULL});
@@ -118,15 +116,17 @@ MSG(deployment_spec, {1, "replicas", PB_INT, KEEP, NULL},
     {4, "strategy", PB_MSG, 0, &strategy}, {5, "minReadySeconds", PB_INT, 0, NULL},
     {6, "revisionHistoryLimit", PB_INT, KEEP, NULL}, {7, "paused", PB_BOOL, 0, NULL},
     {9, "progressDeadlineSeconds", PB_INT, KEEP, NULL});
-MSG(deployment, {1, "metadata", PB_MSG, 0, &object_meta},
-    {2, "spec", PB_MSG, 0, &deployment_spec}, {3, "status", PB_MSG, 0, &pb_empty});
+MSG(deployment, {1, "metadata", PB_MSG, 0, &object_meta}, {2, "spec", PB_MSG, 0, &deployment_spec},
+    {3, "status", PB_MSG, 0, &pb_empty});
 
 static const struct {
 	const char *api_version, *kind;
 	const struct pb_msg *msg;
 } pb_kinds[] = {
-	{"v1", "Namespace", &namespace},	{"v1", "ConfigMap", &configmap},
-	{"v1", "Secret", &secret},		{"v1", "Service", &service},
+	{"v1", "Namespace", &namespace},
+	{"v1", "ConfigMap", &configmap},
+	{"v1", "Secret", &secret},
+	{"v1", "Service", &service},
 	{"apps/v1", "Deployment", &deployment},
 };
 
@@ -214,8 +214,7 @@ static int decode_msg(const unsigned char *d, size_t n, const struct pb_msg *m, 
 		      int depth, sk_err *err);
 
 /* A map entry {1: key, 2: value} into map. */
-static int decode_entry(const unsigned char *d, size_t n, enum pb_type t, json_t *map,
-			sk_err *err)
+static int decode_entry(const unsigned char *d, size_t n, enum pb_type t, json_t *map, sk_err *err)
 {
 	struct pb_reader r = {d, d + n};
 	json_t *key = NULL, *val = NULL;
@@ -463,11 +462,12 @@ int srv_protobuf_decode(const unsigned char *data, size_t len, json_t **obj, sk_
 	}
 	if (decode_msg(data + 4, len - 4, &unk, env, 0, err) < 0)
 		goto out;
-	const char *av = api_get_str(env, "typeMeta.apiVersion"), *kind = api_get_str(env,
-										   "typeMeta.kind");
+	const char *av = api_get_str(env, "typeMeta.apiVersion"),
+		   *kind = api_get_str(env, "typeMeta.kind");
 	const char *raw64 = api_get_str(env, "raw");
 	if (api_get_str(env, "contentEncoding")) {
-		sk_err_set(err, ENOTSUP, "content encoding %s", api_get_str(env, "contentEncoding"));
+		sk_err_set(err, ENOTSUP, "content encoding %s",
+			   api_get_str(env, "contentEncoding"));
 		goto out;
 	}
 	for (size_t i = 0; i < SK_ARRAY_SIZE(pb_kinds) && av && kind; i++) {

@@ -89,8 +89,8 @@ static srv_obj *lookup(srv_server *s, const api_kind *k, const char *ns, const c
 static json_t *invalid1(const api_kind *k, const char *name, const char *reason, const char *field,
 			const char *msg)
 {
-	json_t *causes = json_pack("[{s:s,s:s,s:s}]", "reason", reason, "message", msg, "field",
-				   field);
+	json_t *causes =
+		json_pack("[{s:s,s:s,s:s}]", "reason", reason, "message", msg, "field", field);
 	json_t *st = api_status_invalid(k, name, causes);
 
 	json_decref(causes);
@@ -164,13 +164,8 @@ bool srv_obj_selected(const srv_obj *o, api_selector *labels, api_selector *fiel
 		return false;
 	if (labels && !api_label_selector_matches(labels, o->labels))
 		return false;
-	if (fields) {
-		json_t *tree = srv_obj_parse(o);
-		bool m = tree && api_field_selector_matches(fields, tree);
-		json_decref(tree);
-		if (!m)
-			return false;
-	}
+	if (fields && !(o->fields && api_field_selector_matches(fields, o->fields)))
+		return false;
 	return true;
 }
 
@@ -196,8 +191,8 @@ void srv_list_clear(srv_list *l)
  * the list's revision and the key to resume after, base64 of JSON. */
 static char *continue_encode(int64_t rev, const char *key)
 {
-	json_t *t = json_pack("{s:s,s:I,s:s}", "v", "meta.k8s.io/v1", "rv", (json_int_t)rev, "start",
-			      key);
+	json_t *t = json_pack("{s:s,s:I,s:s}", "v", "meta.k8s.io/v1", "rv", (json_int_t)rev,
+			      "start", key);
 	_cleanup_free_ char *s = json_dumps(t, JSON_COMPACT);
 	gnutls_datum_t in = {.data = (unsigned char *)s, .size = (unsigned)strlen(s)}, out = {0};
 	char *tok;
@@ -212,7 +207,8 @@ static char *continue_encode(int64_t rev, const char *key)
 
 static int continue_decode(const char *tok, int64_t *rev, char **key)
 {
-	gnutls_datum_t in = {.data = (unsigned char *)tok, .size = (unsigned)strlen(tok)}, out = {0};
+	gnutls_datum_t in = {.data = (unsigned char *)tok, .size = (unsigned)strlen(tok)},
+		       out = {0};
 	json_t *t;
 	int ret = -1;
 
@@ -274,14 +270,14 @@ static int list_from_store(srv_server *s, const api_kind *k, const srv_list_opts
 	if (srv_store_range(s->store, prefix, after, rev, 0, store_list_one, &c, NULL, &err) < 0 &&
 	    !c.more) {
 		if (err.code == SRV_STORE_COMPACTED)
-			return srv_fail(res, from_token
-						     ? api_status_gone(
-							       "The provided continue parameter is "
-							       "too old to display a consistent list "
-							       "result. You can start a new list "
-							       "without the continue parameter.")
-						     : api_status_expired(
-							       rev, srv_store_compact_rev(s->store)));
+			return srv_fail(
+				res,
+				from_token
+					? api_status_gone("The provided continue parameter is "
+							  "too old to display a consistent list "
+							  "result. You can start a new list "
+							  "without the continue parameter.")
+					: api_status_expired(rev, srv_store_compact_rev(s->store)));
 		if (err.code == SRV_STORE_FUTURE)
 			return srv_fail(res, api_status_new(504, "Timeout", err.msg, NULL));
 		return srv_fail(res, internal_error(&err));
@@ -312,8 +308,8 @@ int srv_list_objects(srv_server *s, const api_kind *k, const srv_list_opts *o, s
 	}
 	if (o->rv && *o->rv && strcmp(o->rv, "0") != 0) {
 		if (sk_parse_int64(o->rv, 1, INT64_MAX, &want, NULL) < 0)
-			return srv_fail(res, api_status_bad_request("invalid resource version: %s",
-								    o->rv));
+			return srv_fail(
+				res, api_status_bad_request("invalid resource version: %s", o->rv));
 		if (o->rv_match && !strcmp(o->rv_match, "Exact"))
 			return list_from_store(s, k, o, want, NULL, out, res, false);
 	}
@@ -366,10 +362,9 @@ static void generate_name(json_t *obj)
 	if ((name && *name) || !gen || !*gen)
 		return;
 	sk_random_alnum(suffix, GENERATE_SUFFIX);
-	_cleanup_free_ char *n =
-		sk_asprintf("%.*s%s", (int)(strlen(gen) > GENERATE_BASE_MAX ? GENERATE_BASE_MAX
-									     : strlen(gen)),
-			    gen, suffix);
+	_cleanup_free_ char *n = sk_asprintf(
+		"%.*s%s", (int)(strlen(gen) > GENERATE_BASE_MAX ? GENERATE_BASE_MAX : strlen(gen)),
+		gen, suffix);
 	api_meta_set_name(obj, n);
 }
 
@@ -597,8 +592,8 @@ int srv_update_with(srv_server *s, const api_kind *k, const char *ns, const char
 		if (r <= 0)
 			return r;
 	}
-	return srv_fail(res, api_status_conflict(k, name,
-						  "the object is being changed too often; try again"));
+	return srv_fail(res, api_status_conflict(
+				     k, name, "the object is being changed too often; try again"));
 }
 
 struct put_ctx {
@@ -621,8 +616,8 @@ static int put_mutate(json_t **obj, void *ctx, json_t **status)
 	}
 	if (bname && *bname && strcmp(bname, c->name) != 0) {
 		*status = api_status_bad_request(
-			"the name of the object (%s) does not match the name on the URL (%s)", bname,
-			c->name);
+			"the name of the object (%s) does not match the name on the URL (%s)",
+			bname, c->name);
 		return -1;
 	}
 	if (c->k->namespaced && bns && *bns && c->ns && strcmp(bns, c->ns) != 0) {
@@ -738,7 +733,8 @@ int srv_delete_opts_parse(json_t *body, srv_delete_opts *o, srv_result *res)
 	}
 	if ((v = json_object_get(body, "propagationPolicy")) && !json_is_null(v)) {
 		const char *p = json_string_value(v);
-		if (!p || (strcmp(p, "Orphan") && strcmp(p, "Background") && strcmp(p, "Foreground")))
+		if (!p ||
+		    (strcmp(p, "Orphan") && strcmp(p, "Background") && strcmp(p, "Foreground")))
 			return srv_fail(res, api_status_bad_request(
 						     "propagationPolicy must be Orphan, Background "
 						     "or Foreground"));
@@ -789,8 +785,8 @@ static int check_preconditions(const api_kind *k, json_t *obj, int64_t rev,
 
 	if (o->uid && !sk_streq(o->uid, uid)) {
 		snprintf(why, sizeof(why),
-			 "Precondition failed: UID in precondition: %s, UID in object meta: %s", o->uid,
-			 uid ? uid : "");
+			 "Precondition failed: UID in precondition: %s, UID in object meta: %s",
+			 o->uid, uid ? uid : "");
 		return srv_fail(res, api_status_conflict(k, api_meta_name(obj), why));
 	}
 	if (o->rv && *o->rv) {
@@ -882,8 +878,9 @@ static int delete_once(srv_server *s, const api_kind *k, const char *ns, const c
 		json_decref(marked);
 	}
 	if (o->dry_run) {
-		ret = succeed(res, 200, is_pod(k) ? move_ptr(obj)
-						  : api_status_success(k, name, api_meta_uid(obj)));
+		ret = succeed(res, 200,
+			      is_pod(k) ? move_ptr(obj)
+					: api_status_success(k, name, api_meta_uid(obj)));
 		goto out;
 	}
 	if (store_write(s, SRV_OP_DELETE, key, obj, cur->rev, &err) < 0) {
@@ -896,8 +893,8 @@ static int delete_once(srv_server *s, const api_kind *k, const char *ns, const c
 	srv_release(s, k, obj);
 	/* the apiserver answers a deleted pod with the pod, other kinds with a
 	 * Success Status carrying the uid */
-	ret = succeed(res, 200, is_pod(k) ? move_ptr(obj)
-					  : api_status_success(k, name, api_meta_uid(obj)));
+	ret = succeed(res, 200,
+		      is_pod(k) ? move_ptr(obj) : api_status_success(k, name, api_meta_uid(obj)));
 out:
 	json_decref(obj);
 	return ret;
@@ -907,12 +904,13 @@ int srv_delete(srv_server *s, const api_kind *k, const char *ns, const char *nam
 	       const srv_delete_opts *o, srv_result *res)
 {
 	if (immortal_namespace(k, name))
-		return srv_fail(res, api_status_forbidden(k, name, "this namespace may not be deleted"));
+		return srv_fail(res,
+				api_status_forbidden(k, name, "this namespace may not be deleted"));
 	for (int i = 0; i < RETRIES; i++) {
 		int r = delete_once(s, k, ns, name, o, res);
 		if (r <= 0)
 			return r;
 	}
-	return srv_fail(res, api_status_conflict(k, name,
-						  "the object is being changed too often; try again"));
+	return srv_fail(res, api_status_conflict(
+				     k, name, "the object is being changed too often; try again"));
 }

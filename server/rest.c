@@ -87,8 +87,8 @@ static int parse_selectors(srv_req *r, const api_kind *k, struct selectors *sel)
 
 	memset(sel, 0, sizeof(*sel));
 	if (ls && *ls && api_label_selector_parse(ls, &sel->labels, &err) < 0) {
-		srv_reply_status(r, api_status_bad_request("unable to parse requirement: %s",
-							   err.msg));
+		srv_reply_status(
+			r, api_status_bad_request("unable to parse requirement: %s", err.msg));
 		return -1;
 	}
 	if (fs && *fs) {
@@ -116,8 +116,7 @@ static json_t *objs_to_array(srv_obj **objs, size_t n)
 	return arr;
 }
 
-static void reply_table(srv_req *r, const api_kind *k, json_t *items, int64_t rev,
-			const char *cont)
+static void reply_table(srv_req *r, const api_kind *k, json_t *items, int64_t rev, const char *cont)
 {
 	char rv[32];
 	json_t *t;
@@ -301,7 +300,8 @@ static int parse_patch(srv_req *r, enum srv_patch_type *t, json_t **patch)
 		json_error_t je;
 		json_decref(*patch);
 		*patch = NULL;
-		if (!json_loadb(r->body.data ? r->body.data : "", r->body.len, JSON_DECODE_ANY, &je))
+		if (!json_loadb(r->body.data ? r->body.data : "", r->body.len, JSON_DECODE_ANY,
+				&je))
 			sk_err_set(&err, EINVAL, "%s", je.text);
 		else
 			sk_err_set(&err, EINVAL, "the patch must be a JSON %s",
@@ -342,8 +342,8 @@ static int delete_options(srv_req *r, json_t **body, srv_delete_opts *o, srv_res
 	if ((v = srv_req_query(r, "gracePeriodSeconds"))) {
 		int64_t g;
 		if (sk_parse_int64(v, INT64_MIN, INT64_MAX, &g, NULL) < 0)
-			return srv_fail(res, api_status_bad_request("invalid gracePeriodSeconds: %s",
-								    v));
+			return srv_fail(
+				res, api_status_bad_request("invalid gracePeriodSeconds: %s", v));
 		json_object_set_new(*body, "gracePeriodSeconds", json_integer(g));
 	}
 	if ((v = srv_req_query(r, "propagationPolicy")))
@@ -495,10 +495,8 @@ static const struct {
 	const char *name;
 	sub_handler fn;
 } sub_routes[] = {
-	{NULL, "status", sub_status},
-	{"namespaces", "finalize", sub_finalize},
-	{"pods", "binding", sub_binding},
-	{"deployments", "scale", sub_scale},
+	{NULL, "status", sub_status},	     {"namespaces", "finalize", sub_finalize},
+	{"pods", "binding", sub_binding},    {"deployments", "scale", sub_scale},
 	{"replicasets", "scale", sub_scale},
 };
 
@@ -604,12 +602,12 @@ static void reply_text(srv_req *r, int code, const char *text)
 
 static void do_version(srv_req *r)
 {
-	json_t *v = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "major", SRV_VERSION_MAJOR,
-			      "minor", SRV_VERSION_MINOR, "gitVersion", SRV_VERSION_GIT,
-			      "gitCommit", "0000000000000000000000000000000000000000",
-			      "gitTreeState", "clean", "buildDate", "2026-11-25T00:00:00Z",
-			      "goVersion", "none (C)", "compiler", "gcc", "platform",
-			      "linux/amd64");
+	json_t *v =
+		json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "major", SRV_VERSION_MAJOR,
+			  "minor", SRV_VERSION_MINOR, "gitVersion", SRV_VERSION_GIT, "gitCommit",
+			  "0000000000000000000000000000000000000000", "gitTreeState", "clean",
+			  "buildDate", "2026-11-25T00:00:00Z", "goVersion", "none (C)", "compiler",
+			  "gcc", "platform", "linux/amd64");
 	srv_reply_json(r, 200, v);
 }
 
@@ -617,8 +615,8 @@ static bool handle_fixed(srv_req *r)
 {
 	const char *p0 = r->nsegs ? r->segs[0] : "";
 
-	if (r->nsegs == 1 && (!strcmp(p0, "healthz") || !strcmp(p0, "livez") ||
-			      !strcmp(p0, "readyz"))) {
+	if (r->nsegs == 1 &&
+	    (!strcmp(p0, "healthz") || !strcmp(p0, "livez") || !strcmp(p0, "readyz"))) {
 		reply_text(r, 200, "ok");
 		return true;
 	}

@@ -19,9 +19,8 @@ static int lock_data_dir(srv_server *s, int *fd, sk_err *err)
 	if (*fd < 0)
 		return sk_err_sys(err, errno, "open %s", path);
 	if (flock(*fd, LOCK_EX | LOCK_NB) < 0)
-		return sk_err_sys(err, errno,
-				  "%s is in use by another skiff server (lock %s)", s->data_dir,
-				  path);
+		return sk_err_sys(err, errno, "%s is in use by another skiff server (lock %s)",
+				  s->data_dir, path);
 	return 0;
 }
 
@@ -57,9 +56,9 @@ static int open_store(srv_server *s, sk_err *err)
  * of history stays for watchers that reconnect. */
 static void maybe_compact(srv_server *s, int64_t now)
 {
-	int64_t interval = (int64_t)(s->cfg.compact_interval_s > 0 ? s->cfg.compact_interval_s
-								    : 300) *
-			   1000000000LL;
+	int64_t interval =
+		(int64_t)(s->cfg.compact_interval_s > 0 ? s->cfg.compact_interval_s : 300) *
+		1000000000LL;
 	sk_err err = {0};
 
 	if (now - s->last_compact_ns < interval)
@@ -77,9 +76,9 @@ static void maybe_compact(srv_server *s, int64_t now)
 static void *tick_main(void *arg)
 {
 	srv_server *s = arg;
-	int64_t bookmark_ns = (int64_t)(s->cfg.bookmark_interval_s > 0 ? s->cfg.bookmark_interval_s
-								       : 60) *
-			      1000000000LL;
+	int64_t bookmark_ns =
+		(int64_t)(s->cfg.bookmark_interval_s > 0 ? s->cfg.bookmark_interval_s : 60) *
+		1000000000LL;
 	int64_t last_bookmark = sk_monotonic_ns();
 
 	s->last_compact_ns = sk_monotonic_ns();

@@ -78,7 +78,7 @@ typedef struct srv_write_opts {
 } srv_write_opts;
 
 typedef struct srv_delete_opts {
-	int64_t grace; /* seconds; -1 when not given */
+	int64_t grace;		 /* seconds; -1 when not given */
 	const char *propagation; /* "Orphan", "Background", "Foreground"; NULL */
 	const char *uid;	 /* preconditions, NULL when none */
 	const char *rv;
@@ -92,8 +92,7 @@ int srv_delete_opts_parse(json_t *body, srv_delete_opts *o, srv_result *res);
 
 /* The verbs, with Kubernetes semantics (registry.c). Each returns 0 with
  * res->body the object (and res->code 200/201/202), or -1 with a Status. */
-int srv_get(srv_server *s, const api_kind *k, const char *ns, const char *name,
-	    srv_result *res);
+int srv_get(srv_server *s, const api_kind *k, const char *ns, const char *name, srv_result *res);
 int srv_create(srv_server *s, const api_kind *k, const char *ns, json_t *obj,
 	       const srv_write_opts *o, srv_result *res);
 int srv_update(srv_server *s, const api_kind *k, const char *ns, const char *name, json_t *obj,
@@ -146,9 +145,9 @@ typedef struct srv_list_opts {
 	api_selector *fields; /* borrowed */
 	const char *name;     /* from a metadata.name= field selector */
 	size_t limit;
-	const char *cont;	/* continue token */
-	const char *rv;		/* resourceVersion parameter */
-	const char *rv_match;	/* resourceVersionMatch */
+	const char *cont;     /* continue token */
+	const char *rv;	      /* resourceVersion parameter */
+	const char *rv_match; /* resourceVersionMatch */
 } srv_list_opts;
 typedef struct srv_list {
 	srv_obj **items;

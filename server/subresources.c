@@ -23,7 +23,8 @@ static int bind_mutate(json_t **obj, void *ctx, json_t **status)
 	char why[512], now[32];
 
 	if (cur && *cur) {
-		snprintf(why, sizeof(why), "pod %s is already assigned to node \"%s\"", c->name, cur);
+		snprintf(why, sizeof(why), "pod %s is already assigned to node \"%s\"", c->name,
+			 cur);
 		*status = api_status_conflict(pod_kind(), c->name, why);
 		return -1;
 	}
@@ -73,14 +74,15 @@ int srv_bind(srv_server *s, const char *ns, const char *name, json_t *binding,
 	}
 	json_decref(causes);
 	if (bname && *bname && strcmp(bname, name) != 0)
-		return srv_fail(res, api_status_bad_request(
-					     "the name of the object (%s) does not match the name on "
-					     "the URL (%s)",
-					     bname, name));
+		return srv_fail(res,
+				api_status_bad_request(
+					"the name of the object (%s) does not match the name on "
+					"the URL (%s)",
+					bname, name));
 	const char *kind = api_get_str(binding, "target.kind");
 	if (kind && *kind && strcmp(kind, "Node") != 0)
-		return srv_fail(res, api_status_bad_request("binding target must be a Node, not %s",
-							    kind));
+		return srv_fail(
+			res, api_status_bad_request("binding target must be a Node, not %s", kind));
 	struct bind_ctx c = {.name = name, .node = api_get_str(binding, "target.name")};
 	if (srv_update_with(s, pod_kind(), ns, name, bind_mutate, &c, &wo, &r) < 0) {
 		*res = r;
@@ -144,10 +146,11 @@ int srv_scale_update(srv_server *s, const api_kind *k, const char *ns, const cha
 	json_decref(causes);
 	const char *sname = api_meta_name(scale);
 	if (sname && *sname && strcmp(sname, name) != 0)
-		return srv_fail(res, api_status_bad_request(
-					     "the name of the object (%s) does not match the name on "
-					     "the URL (%s)",
-					     sname, name));
+		return srv_fail(res,
+				api_status_bad_request(
+					"the name of the object (%s) does not match the name on "
+					"the URL (%s)",
+					sname, name));
 	if (srv_update_with(s, k, ns, name, scale_mutate, &c, o, &r) < 0) {
 		*res = r;
 		return -1;

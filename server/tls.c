@@ -87,8 +87,7 @@ static int make_ca(char **crt_pem, char **key_pem, sk_err *err)
 	if (crt_basics(crt, key, "skiff-ca", CA_DAYS, err) < 0)
 		goto out;
 	if ((r = gnutls_x509_crt_set_basic_constraints(crt, 1, -1)) < 0 ||
-	    (r = gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_KEY_CERT_SIGN |
-							    GNUTLS_KEY_CRL_SIGN |
+	    (r = gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN |
 							    GNUTLS_KEY_DIGITAL_SIGNATURE)) < 0 ||
 	    (r = gnutls_x509_crt_get_key_id(crt, 0, id, &idlen)) < 0 ||
 	    (r = gnutls_x509_crt_set_subject_key_id(crt, id, idlen)) < 0 ||
@@ -143,8 +142,7 @@ static int server_names(gnutls_x509_crt_t crt, srv_server *s, sk_err *err)
 	return 0;
 }
 
-static int make_server_cert(srv_server *s, const char *ca_pem, const char *ca_key_pem,
-			    sk_err *err)
+static int make_server_cert(srv_server *s, const char *ca_pem, const char *ca_key_pem, sk_err *err)
 {
 	gnutls_x509_privkey_t key = NULL, ca_key = NULL;
 	gnutls_x509_crt_t crt = NULL, ca = NULL;
@@ -156,9 +154,8 @@ static int make_server_cert(srv_server *s, const char *ca_pem, const char *ca_ke
 	size_t idlen = sizeof(id);
 	int r, ret = -1;
 
-	if ((r = gnutls_x509_crt_init(&ca)) < 0 || (r = gnutls_x509_crt_import(ca, &cad,
-									       GNUTLS_X509_FMT_PEM)) <
-							       0) {
+	if ((r = gnutls_x509_crt_init(&ca)) < 0 ||
+	    (r = gnutls_x509_crt_import(ca, &cad, GNUTLS_X509_FMT_PEM)) < 0) {
 		tls_err(err, r, "read tls/ca.crt");
 		goto out;
 	}

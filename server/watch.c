@@ -125,8 +125,8 @@ static bool query_true(srv_req *r, const char *key)
 void srv_watch_serve(srv_req *r, const api_kind *k, const char *ns, api_selector *labels,
 		     api_selector *fields, const char *name)
 {
-	const char *rv = srv_req_query(r, "resourceVersion"), *ts = srv_req_query(r,
-										   "timeoutSeconds");
+	const char *rv = srv_req_query(r, "resourceVersion"),
+		   *ts = srv_req_query(r, "timeoutSeconds");
 	const char *accept = srv_req_header(r, MHD_HTTP_HEADER_ACCEPT);
 	const char *inc = srv_req_query(r, "includeObject");
 	srv_watch_opts o = {
@@ -169,8 +169,8 @@ void srv_watch_serve(srv_req *r, const api_kind *k, const char *ns, api_selector
 						 : API_TABLE_METADATA;
 	if (srv_cache_watch(r->srv->cache, r->srv->store, &o, &r->watch, &err) < 0) {
 		if (err.code == SRV_STORE_COMPACTED)
-			srv_reply_status(r, api_status_expired(o.from_rev,
-							       srv_store_compact_rev(r->srv->store)));
+			srv_reply_status(r, api_status_expired(o.from_rev, srv_store_compact_rev(
+										   r->srv->store)));
 		else
 			srv_reply_status(r, api_status_internal(err.msg));
 		return;
