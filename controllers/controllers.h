@@ -23,13 +23,32 @@ enum ctl_event_type {
 	CTL_SYNCED, /* the initial ADDED events are over; obj NULL */
 };
 
+/* A change seen by a controller. The identity and a few metadata facts
+ * are always there; the objects are parsed only when asked for
+ * (ctl_event_obj/ctl_event_old), so a controller that only needs to know
+ * that something happened does not pay for JSON decoding. */
 typedef struct ctl_event {
 	enum ctl_event_type type;
 	const api_kind *kind;
-	json_t *obj; /* the new state; for DELETED the last one; owned */
-	json_t *old; /* the previous state when known, else NULL; owned */
+	const char *ns; /* "" when cluster-scoped; borrowed until clear */
+	const char *name;
+	const char *uid;
+	bool owned;	 /* has ownerReferences */
+	bool finalizers; /* has metadata.finalizers */
+	bool deleting;	 /* has a deletionTimestamp */
+	bool old_owned;	 /* the same facts of the previous state */
 	int64_t rev;
+	/* for the client that made the event */
+	json_t *obj_, *old_;
+	void *src_, *src_old_;
+	json_t *(*parse_)(void *src);
+	void (*release_)(void *src);
 } ctl_event;
+/* The new state (for DELETED the last one), parsed on first use;
+ * borrowed, valid until ctl_event_clear. NULL for CTL_SYNCED. */
+json_t *ctl_event_obj(ctl_event *ev);
+/* The previous state when known, else NULL; borrowed. */
+json_t *ctl_event_old(ctl_event *ev);
 void ctl_event_clear(ctl_event *ev);
 
 typedef struct ctl_delete_opts {

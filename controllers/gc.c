@@ -188,38 +188,54 @@ static void set_owners(ctl_gc *gc, struct gc_node *n, json_t *obj)
 	}
 }
 
-static void observe(ctl_gc *gc, const api_kind *k, json_t *obj)
+static void set_identity(ctl_gc *gc, struct gc_node *n, ctl_event *ev)
 {
-	const char *uid = api_meta_uid(obj);
-	struct gc_node *n;
-
-	if (!uid || !*uid)
-		return;
-	n = node_get(gc, uid);
 	if (!n->live)
 		gc->nlive++;
 	n->live = true;
-	n->kind = k;
-	free(n->ns);
-	free(n->name);
-	n->ns = sk_strdup(api_meta_namespace(obj) ? api_meta_namespace(obj) : "");
-	n->name = sk_strdup(api_meta_name(obj) ? api_meta_name(obj) : "");
-	n->deleting = api_meta_deletion_timestamp(obj) != NULL;
+	n->kind = ev->kind;
+	if (!sk_streq(n->ns, ev->ns)) {
+		free(n->ns);
+		n->ns = sk_strdup(ev->ns);
+	}
+	if (!sk_streq(n->name, ev->name)) {
+		free(n->name);
+		n->name = sk_strdup(ev->name);
+	}
+}
+
+/* A new or changed object. Most objects have no owners and are not being
+ * deleted: for them the identity is enough, and nothing is parsed. */
+static void observe(ctl_gc *gc, ctl_event *ev)
+{
+	struct gc_node *n;
+
+	if (!ev->uid || !*ev->uid)
+		return;
+	n = node_get(gc, ev->uid);
+	set_identity(gc, n, ev);
+	if (!ev->owned && !n->nowners && !ev->deleting) {
+		n->deleting = n->foreground = n->orphan = false;
+		return;
+	}
+	json_t *obj = ctl_event_obj(ev);
+	if (!obj)
+		return;
+	n->deleting = ev->deleting;
 	n->foreground = n->deleting && api_meta_has_finalizer(obj, "foregroundDeletion");
 	n->orphan = n->deleting && api_meta_has_finalizer(obj, "orphan");
 	set_owners(gc, n, obj);
 	if (n->foreground)
-		queue_work(gc, GC_FOREGROUND, uid);
+		queue_work(gc, GC_FOREGROUND, n->uid);
 	if (n->orphan)
-		queue_work(gc, GC_ORPHAN, uid);
+		queue_work(gc, GC_ORPHAN, n->uid);
 	if (gc->synced && n->nowners)
-		queue_work(gc, GC_ATTEMPT_DELETE, uid);
+		queue_work(gc, GC_ATTEMPT_DELETE, n->uid);
 }
 
-static void forget(ctl_gc *gc, json_t *obj)
+static void forget(ctl_gc *gc, ctl_event *ev)
 {
-	const char *uid = api_meta_uid(obj);
-	struct gc_node *n = uid ? node_find(gc, uid) : NULL;
+	struct gc_node *n = ev->uid && *ev->uid ? node_find(gc, ev->uid) : NULL;
 
 	if (!n)
 		return;
@@ -433,10 +449,10 @@ static void handle(ctl_gc *gc, ctl_event *ev)
 		break;
 	case CTL_ADDED:
 	case CTL_MODIFIED:
-		observe(gc, ev->kind, ev->obj);
+		observe(gc, ev);
 		break;
 	case CTL_DELETED:
-		forget(gc, ev->obj);
+		forget(gc, ev);
 		break;
 	}
 }
@@ -444,6 +460,7 @@ static void handle(ctl_gc *gc, ctl_event *ev)
 static void *gc_main(void *arg)
 {
 	ctl_gc *gc = arg;
+	pthread_setname_np(pthread_self(), "ctl-gc");
 	ctl_event ev;
 
 	while (!atomic_load(&gc->stop)) {
@@ -466,10 +483,28 @@ static void *gc_main(void *arg)
 	return NULL;
 }
 
+json_t *ctl_event_obj(ctl_event *ev)
+{
+	if (!ev->obj_ && ev->src_ && ev->parse_)
+		ev->obj_ = ev->parse_(ev->src_);
+	return ev->obj_;
+}
+
+json_t *ctl_event_old(ctl_event *ev)
+{
+	if (!ev->old_ && ev->src_old_ && ev->parse_)
+		ev->old_ = ev->parse_(ev->src_old_);
+	return ev->old_;
+}
+
 void ctl_event_clear(ctl_event *ev)
 {
-	json_decref(ev->obj);
-	json_decref(ev->old);
+	json_decref(ev->obj_);
+	json_decref(ev->old_);
+	if (ev->release_) {
+		ev->release_(ev->src_);
+		ev->release_(ev->src_old_);
+	}
 	memset(ev, 0, sizeof(*ev));
 }
 

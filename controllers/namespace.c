@@ -78,22 +78,20 @@ static void handle(ctl_namespace *nc, ctl_event *ev)
 			mark_dirty(nc, *t);
 		return;
 	}
-	const char *name = api_meta_name(ev->obj);
 	if (is_ns_kind(ev->kind)) {
-		bool term = ev->type != CTL_DELETED && api_meta_deletion_timestamp(ev->obj) &&
-			    spec_finalizer(ev->obj);
-		if (term && !strv_has(nc->terminating, name)) {
-			nc->terminating = sk_strv_push(nc->terminating, name);
-			mark_dirty(nc, name);
-		} else if (!term && strv_has(nc->terminating, name)) {
-			nc->terminating = strv_remove(nc->terminating, name);
-			nc->dirty = strv_remove(nc->dirty, name);
+		json_t *obj = ev->deleting ? ctl_event_obj(ev) : NULL;
+		bool term = ev->type != CTL_DELETED && obj && spec_finalizer(obj);
+		if (term && !strv_has(nc->terminating, ev->name)) {
+			nc->terminating = sk_strv_push(nc->terminating, ev->name);
+			mark_dirty(nc, ev->name);
+		} else if (!term && strv_has(nc->terminating, ev->name)) {
+			nc->terminating = strv_remove(nc->terminating, ev->name);
+			nc->dirty = strv_remove(nc->dirty, ev->name);
 		}
 		return;
 	}
-	const char *ns = api_meta_namespace(ev->obj);
-	if (ns && strv_has(nc->terminating, ns))
-		mark_dirty(nc, ns);
+	if (*ev->ns && strv_has(nc->terminating, ev->ns))
+		mark_dirty(nc, ev->ns);
 }
 
 /* Delete what is left in ns; the number of objects still there. */
@@ -173,6 +171,7 @@ static void work(ctl_namespace *nc)
 static void *ns_main(void *arg)
 {
 	ctl_namespace *nc = arg;
+	pthread_setname_np(pthread_self(), "ctl-namespace");
 	ctl_event ev;
 
 	while (!atomic_load(&nc->stop)) {

@@ -25,11 +25,8 @@ int srv_admit_namespace(srv_server *s, const api_kind *k, const char *ns, const 
 	_cleanup_obj_ srv_obj *o = srv_cache_get(s->cache, key);
 	if (!o)
 		return srv_fail(res, api_status_not_found(ns_kind(), ns));
-	json_t *nsobj = srv_obj_parse(o);
-	bool terminating = nsobj && (api_meta_deletion_timestamp(nsobj) ||
-				     sk_streq(api_get_str(nsobj, "status.phase"), "Terminating"));
-	json_decref(nsobj);
-	if (!terminating)
+	/* a namespace is Terminating exactly when its deletion has begun */
+	if (!o->deleting)
 		return 0;
 	_cleanup_free_ char *why = sk_asprintf(
 		"unable to create new content in namespace %s because it is being terminated", ns);

@@ -123,6 +123,10 @@ srv_obj *srv_obj_new(const char *key, const char *json, size_t len, int64_t rev,
 		o->labels = json_deep_copy(labels);
 	if (o->kind)
 		o->fields = api_field_set(o->kind, tree);
+	json_t *refs = api_meta_owner_refs(tree), *fins = api_get(tree, "metadata.finalizers");
+	o->owned = json_is_array(refs) && json_array_size(refs);
+	o->finalizers = json_is_array(fins) && json_array_size(fins);
+	o->deleting = api_meta_deletion_timestamp(tree) != NULL;
 	const char *uid = api_meta_uid(tree);
 	snprintf(o->uid, sizeof(o->uid), "%s", uid ? uid : "");
 	json_decref(parsed);

@@ -32,6 +32,7 @@ typedef struct srv_obj {
 	json_t *labels; /* metadata.labels or NULL; shared, read-only */
 	json_t *fields; /* what field selectors read (api_field_set); read-only */
 	const api_kind *kind;
+	bool owned, finalizers, deleting; /* metadata facts for controllers */
 	char uid[40];
 	char *names; /* storage for ns and name */
 } srv_obj;

@@ -148,6 +148,17 @@ void srv_reply_status(srv_req *r, json_t *status)
 
 void srv_reply_result(srv_req *r, srv_result *res)
 {
+	if (res->text) {
+		/* the stored text, with the newline the apiserver ends with */
+		char *t = sk_realloc(res->text, res->len + 2);
+		t[res->len] = '\n';
+		t[res->len + 1] = '\0';
+		srv_reply(r, res->code ? res->code : 200, "application/json", t, res->len + 1);
+		res->text = NULL;
+		json_decref(res->body);
+		res->body = NULL;
+		return;
+	}
 	srv_reply_json(r, res->code ? res->code : 200, res->body);
 	res->body = NULL;
 }
@@ -336,8 +347,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 						   "the server is shutting down", NULL));
 		return MHD_YES;
 	}
+	bool write = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
 	atomic_fetch_add(&r->srv->inflight, 1);
+	if (write)
+		srv_writer_begin(r->srv);
 	srv_rest_handle(r);
+	if (write)
+		srv_writer_end(r->srv);
 	atomic_fetch_sub(&r->srv->inflight, 1);
 	if (!r->responded)
 		srv_reply_status(r, api_status_internal("no response was produced"));
@@ -456,6 +472,27 @@ void srv_http_stop(srv_server *s)
 	/* stop accepting; connections still open finish on their own or die
 	 * with the process (MHD cannot stop with suspended connections) */
 	MHD_quiesce_daemon(s->mhd);
+}
+
+static __thread bool tl_writer;
+
+void srv_writer_begin(srv_server *s)
+{
+	tl_writer = true;
+	atomic_fetch_add(&s->writers, 1);
+}
+
+void srv_writer_reached_store(srv_server *s)
+{
+	if (tl_writer) {
+		tl_writer = false;
+		atomic_fetch_sub(&s->writers, 1);
+	}
+}
+
+void srv_writer_end(srv_server *s)
+{
+	srv_writer_reached_store(s);
 }
 
 void srv_http_drain(srv_server *s, int timeout_ms)

@@ -32,6 +32,8 @@ static int take_result(srv_result *res, json_t **out)
 	else
 		json_decref(res->body);
 	res->body = NULL;
+	free(res->text);
+	res->text = NULL;
 	return 0;
 }
 
@@ -154,6 +156,16 @@ static int lc_watch(ctl_client *c, const api_kind *k, ctl_watch **out, sk_err *e
 	return 0;
 }
 
+static json_t *parse_src(void *src)
+{
+	return srv_obj_parse(src);
+}
+
+static void release_src(void *src)
+{
+	srv_obj_unref(src);
+}
+
 static int lc_next(ctl_client *c, ctl_watch *w, ctl_event *ev, int timeout_ms)
 {
 	srv_watch_item it;
@@ -174,18 +186,27 @@ static int lc_next(ctl_client *c, ctl_watch *w, ctl_event *ev, int timeout_ms)
 			ev->type = CTL_SYNCED;
 			return 1;
 		}
+		if (!it.obj->kind) {
+			srv_watch_item_clear(&it);
+			continue;
+		}
 		ev->type = it.type == SRV_WATCH_ADDED	   ? CTL_ADDED
 			   : it.type == SRV_WATCH_MODIFIED ? CTL_MODIFIED
 							   : CTL_DELETED;
 		ev->kind = it.obj->kind;
 		ev->rev = it.obj->rev;
-		ev->obj = srv_obj_parse(it.obj);
-		ev->old = it.old ? srv_obj_parse(it.old) : NULL;
-		srv_watch_item_clear(&it);
-		if (!ev->obj || !ev->kind) {
-			ctl_event_clear(ev);
-			continue;
-		}
+		ev->ns = it.obj->ns;
+		ev->name = it.obj->name;
+		ev->uid = it.obj->uid;
+		ev->owned = it.obj->owned;
+		ev->finalizers = it.obj->finalizers;
+		ev->deleting = it.obj->deleting;
+		ev->old_owned = it.old && it.old->owned;
+		/* the event holds the references the item had */
+		ev->src_ = it.obj;
+		ev->src_old_ = it.old;
+		ev->parse_ = parse_src;
+		ev->release_ = release_src;
 		return 1;
 	}
 }

@@ -20,13 +20,15 @@
 void srv_result_clear(srv_result *r)
 {
 	json_decref(r->body);
-	r->body = NULL;
-	r->code = 0;
+	free(r->text);
+	memset(r, 0, sizeof(*r));
 }
 
 int srv_fail(srv_result *res, json_t *status)
 {
 	json_decref(res->body);
+	free(res->text);
+	res->text = NULL;
 	res->body = status;
 	res->code = api_status_code(status);
 	return res->code < 300 ? 0 : -1;
@@ -35,6 +37,8 @@ int srv_fail(srv_result *res, json_t *status)
 static int succeed(srv_result *res, int code, json_t *obj)
 {
 	json_decref(res->body);
+	free(res->text);
+	res->text = NULL;
 	res->body = obj;
 	res->code = code;
 	return 0;
@@ -61,9 +65,10 @@ static int encode_obj(int64_t rev, void *ctx, char **value, size_t *len, sk_err 
 	return 0;
 }
 
-/* One store write of obj at key; obj gets its new resourceVersion. */
-static int store_write(srv_server *s, enum srv_store_op_kind kind, const char *key, json_t *obj,
-		       int64_t expect, sk_err *err)
+/* One store write of obj at key; obj gets its new resourceVersion. With
+ * text, the stored JSON comes back (the response is that text). */
+static int store_write_text(srv_server *s, enum srv_store_op_kind kind, const char *key,
+			    json_t *obj, int64_t expect, char **text, size_t *len, sk_err *err)
 {
 	srv_store_op op = {
 		.kind = kind,
@@ -72,9 +77,32 @@ static int store_write(srv_server *s, enum srv_store_op_kind kind, const char *k
 		.encode = encode_obj,
 		.encode_ctx = obj,
 		.hint = obj,
+		.keep_value = text != NULL,
 	};
 
-	return srv_store_write(s->store, &op, err);
+	srv_writer_reached_store(s);
+	if (srv_store_write(s->store, &op, err) < 0)
+		return -1;
+	if (text) {
+		*text = op.value;
+		*len = op.len;
+	}
+	return 0;
+}
+
+static int store_write(srv_server *s, enum srv_store_op_kind kind, const char *key, json_t *obj,
+		       int64_t expect, sk_err *err)
+{
+	return store_write_text(s, kind, key, obj, expect, NULL, NULL, err);
+}
+
+/* Success with the stored text as the response. */
+static int succeed_text(srv_result *res, int code, json_t *obj, char *text, size_t len)
+{
+	succeed(res, code, obj);
+	res->text = text;
+	res->len = len;
+	return 0;
 }
 
 /* ---- helpers -------------------------------------------------------------------- */
@@ -420,7 +448,9 @@ int srv_create(srv_server *s, const api_kind *k, const char *ns, json_t *obj,
 		return succeed(res, 201, obj);
 	}
 	key = srv_key(k, api_meta_namespace(obj), api_meta_name(obj));
-	if (store_write(s, SRV_OP_CREATE, key, obj, 0, &err) < 0) {
+	char *text = NULL;
+	size_t len = 0;
+	if (store_write_text(s, SRV_OP_CREATE, key, obj, 0, &text, &len, &err) < 0) {
 		srv_admit_abort(s, k, obj, NULL);
 		if (err.code == SRV_STORE_EXISTS)
 			srv_fail(res, api_status_already_exists(k, api_meta_name(obj)));
@@ -429,7 +459,7 @@ int srv_create(srv_server *s, const api_kind *k, const char *ns, json_t *obj,
 		json_decref(obj);
 		return -1;
 	}
-	return succeed(res, 201, obj);
+	return succeed_text(res, 201, obj, text, len);
 }
 
 /* ---- update ------------------------------------------------------------------------ */
@@ -566,7 +596,9 @@ static int update_once(srv_server *s, const api_kind *k, const char *ns, const c
 		ret = succeed(res, 200, json_incref(o && o->dry_run ? obj : old));
 		goto out;
 	}
-	if (store_write(s, SRV_OP_UPDATE, key, obj, cur->rev, &err) < 0) {
+	char *text = NULL;
+	size_t len = 0;
+	if (store_write_text(s, SRV_OP_UPDATE, key, obj, cur->rev, &text, &len, &err) < 0) {
 		srv_admit_abort(s, k, obj, old);
 		if (err.code == SRV_STORE_CONFLICT)
 			ret = want > 0 ? srv_fail(res, api_status_conflict(k, name, NULL)) : 1;
@@ -577,7 +609,7 @@ static int update_once(srv_server *s, const api_kind *k, const char *ns, const c
 		goto out;
 	}
 	srv_release_replaced(s, k, obj, old);
-	ret = succeed(res, 200, json_incref(obj));
+	ret = succeed_text(res, 200, json_incref(obj), text, len);
 out:
 	json_decref(old);
 	json_decref(obj);

@@ -379,7 +379,7 @@ static void do_delete_collection(srv_req *r, const api_kind *k, const char *ns)
 	srv_list l = {0};
 	srv_delete_opts o;
 	srv_result res = {0};
-	json_t *body, *items;
+	json_t *body;
 
 	if (delete_options(r, &body, &o, &res) < 0) {
 		json_decref(body);
@@ -400,20 +400,22 @@ static void do_delete_collection(srv_req *r, const api_kind *k, const char *ns)
 		srv_reply_result(r, &res);
 		return;
 	}
-	items = json_array();
+	/* the answer is the list of what was deleted, built as text like a
+	 * LIST: parsing thousands of objects would only cost memory */
+	size_t kept = 0;
 	for (size_t i = 0; i < l.n; i++) {
 		srv_result one = {0};
-		if (srv_delete(r->srv, k, l.items[i]->ns, l.items[i]->name, &o, &one) == 0) {
-			json_t *obj = srv_obj_parse(l.items[i]);
-			if (obj)
-				json_array_append_new(items, obj);
-		}
+		if (srv_delete(r->srv, k, l.items[i]->ns, l.items[i]->name, &o, &one) == 0)
+			l.items[kept++] = l.items[i];
+		else
+			srv_obj_unref(l.items[i]);
 		srv_result_clear(&one);
 	}
-	char rv[32];
-	snprintf(rv, sizeof(rv), "%lld", (long long)srv_cache_rev(r->srv->cache));
-	srv_reply_json(r, 200, api_list_new(k, items, rv));
-	json_decref(items);
+	l.n = kept;
+	free(l.cont);
+	l.cont = NULL;
+	l.rev = srv_cache_rev(r->srv->cache);
+	reply_list(r, k, &l);
 	srv_list_clear(&l);
 	selectors_clear(&sel);
 	json_decref(body);
@@ -611,6 +613,33 @@ static void do_version(srv_req *r)
 	srv_reply_json(r, 200, v);
 }
 
+/* Prometheus text format, as the apiserver's /metrics. */
+static void do_metrics(srv_req *r)
+{
+	srv_server *s = r->srv;
+	uint64_t writes, txns;
+	sk_buf b;
+
+	srv_store_stats(s->store, &writes, &txns);
+	sk_buf_init(&b);
+	sk_buf_printf(&b,
+		      "# TYPE skiff_requests_total counter\nskiff_requests_total %llu\n"
+		      "# TYPE skiff_store_writes_total counter\nskiff_store_writes_total %llu\n"
+		      "# TYPE skiff_store_transactions_total counter\n"
+		      "skiff_store_transactions_total %llu\n"
+		      "# TYPE skiff_store_revision gauge\nskiff_store_revision %lld\n"
+		      "# TYPE skiff_store_compacted_revision gauge\n"
+		      "skiff_store_compacted_revision %lld\n"
+		      "# TYPE skiff_objects gauge\nskiff_objects %zu\n"
+		      "# TYPE skiff_watches gauge\nskiff_watches %zu\n",
+		      (unsigned long long)atomic_load(&s->requests), (unsigned long long)writes,
+		      (unsigned long long)txns, (long long)srv_store_current_rev(s->store),
+		      (long long)srv_store_compact_rev(s->store), srv_cache_count(s->cache),
+		      srv_cache_watch_count(s->cache));
+	size_t len = b.len;
+	srv_reply(r, 200, "text/plain; version=0.0.4", sk_buf_steal(&b), len);
+}
+
 static bool handle_fixed(srv_req *r)
 {
 	const char *p0 = r->nsegs ? r->segs[0] : "";
@@ -622,6 +651,10 @@ static bool handle_fixed(srv_req *r)
 	}
 	if (r->nsegs == 1 && !strcmp(p0, "version")) {
 		do_version(r);
+		return true;
+	}
+	if (r->nsegs == 1 && !strcmp(p0, "metrics")) {
+		do_metrics(r);
 		return true;
 	}
 	/* kubectl's validation reads the OpenAPI document as protobuf; an

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <time.h>
@@ -31,6 +32,12 @@ static int parse_node_ports(const char *spec, int *lo, int *hi, sk_err *err)
 	return 0;
 }
 
+/* Write requests on their way to the store. */
+static int writers_pending(void *data)
+{
+	return atomic_load(&((srv_server *)data)->writers);
+}
+
 static int open_store(srv_server *s, sk_err *err)
 {
 	srv_store_backend *be;
@@ -46,6 +53,7 @@ static int open_store(srv_server *s, sk_err *err)
 	    srv_store_encrypt_prefix(s->store, prefix, key, err) < 0)
 		return -1;
 	memset(key, 0, sizeof(key));
+	srv_store_set_batch_hint(s->store, writers_pending, s, 300);
 	s->cache = srv_cache_new();
 	srv_store_set_sink(s->store, srv_cache_sink, s->cache);
 	return srv_cache_load(s->cache, s->store, err);
@@ -76,10 +84,11 @@ static void maybe_compact(srv_server *s, int64_t now)
 static void *tick_main(void *arg)
 {
 	srv_server *s = arg;
+	pthread_setname_np(pthread_self(), "srv-tick");
 	int64_t bookmark_ns =
 		(int64_t)(s->cfg.bookmark_interval_s > 0 ? s->cfg.bookmark_interval_s : 60) *
 		1000000000LL;
-	int64_t last_bookmark = sk_monotonic_ns();
+	int64_t last_bookmark = sk_monotonic_ns(), last_trim = last_bookmark;
 
 	s->last_compact_ns = sk_monotonic_ns();
 	s->compact_target = srv_store_current_rev(s->store);
@@ -102,6 +111,12 @@ static void *tick_main(void *arg)
 			last_bookmark = now;
 		srv_cache_tick(s->cache, bookmarks);
 		maybe_compact(s, now);
+		/* big requests (a LIST of thousands, a deletecollection) leave
+		 * freed memory in glibc's arenas; hand it back now and then */
+		if (now - last_trim >= 10 * 1000000000LL) {
+			malloc_trim(0);
+			last_trim = now;
+		}
 		pthread_mutex_lock(&s->stop_lock);
 	}
 	pthread_mutex_unlock(&s->stop_lock);
@@ -201,6 +216,8 @@ int srv_run(const srv_config *cfg, sk_err *err)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* few arenas: less memory held by per-thread heaps */
+	mallopt(M_ARENA_MAX, 2);
 
 	ret = setup(s, &lock_fd, err);
 	if (ret == 0) {

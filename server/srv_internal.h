@@ -61,12 +61,16 @@ typedef struct srv_server {
 	ctl_namespace *nsctl;
 	atomic_ullong requests;
 	atomic_int inflight; /* requests inside the REST layer */
+	atomic_int writers;  /* write requests that have not reached the store yet */
 } srv_server;
 
 /* ---- results of the registry ---------------------------------------------- */
 typedef struct srv_result {
 	int code;     /* HTTP status */
 	json_t *body; /* the object, or a Status; owned */
+	char *text;   /* body as stored JSON text when known (saves encoding it
+		       * again for the response); owned */
+	size_t len;
 } srv_result;
 void srv_result_clear(srv_result *r);
 /* Fill res with a Status (stolen); returns -1 (or 0 for a success). */
@@ -223,6 +227,12 @@ int srv_http_start(srv_server *s, sk_err *err);
 void srv_http_stop(srv_server *s);
 /* Wait (bounded) for requests in progress to finish. */
 void srv_http_drain(srv_server *s, int timeout_ms);
+
+/* The group-commit hint: a write request counts from its start until its
+ * first store write (or its end). */
+void srv_writer_begin(srv_server *s);
+void srv_writer_reached_store(srv_server *s);
+void srv_writer_end(srv_server *s);
 
 /* ---- REST (rest.c, discovery.c, watch.c) -------------------------------- */
 void srv_rest_handle(srv_req *r);

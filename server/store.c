@@ -12,6 +12,7 @@
 #include <gnutls/gnutls.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #define BATCH_MAX 512
 /* Kubernetes' encryption-at-rest envelope prefix, with our provider name. */
@@ -46,6 +47,13 @@ struct srv_store {
 	char *enc_prefix;
 	unsigned char enc_key[32];
 	uint64_t writes, txns;
+	size_t queued;
+	size_t inside;	 /* callers in srv_store_write */
+	size_t peak;	 /* the most seen inside lately */
+	int64_t peak_ns; /* when peak was last reset */
+	int (*pending)(void *data);
+	void *pending_data;
+	int delay_us;
 };
 
 void srv_kv_clear(srv_kv *kv)
@@ -251,9 +259,43 @@ static void run_batch(srv_store *st, struct write_req **reqs, size_t n)
 	}
 }
 
+/* Group commit. Writers that commit together share one fsync, but a
+ * client whose write just committed needs a moment to send its next one.
+ * So when, lately, several writers waited at once (peak), or writes are
+ * known to be on their way (pending), the writer waits up to delay_us for
+ * the batch to fill (MySQL's binlog_group_commit_sync_delay, made
+ * adaptive). A lone writer never waits. Called with the lock held. */
+static void gather(srv_store *st)
+{
+	struct timespec until;
+	int64_t now = sk_monotonic_ns();
+
+	if (now - st->peak_ns > 1000000000LL) {
+		st->peak = st->inside;
+		st->peak_ns = now;
+	}
+	if (st->delay_us <= 0)
+		return;
+	size_t target = st->peak > BATCH_MAX ? BATCH_MAX : st->peak;
+	bool pending = st->pending && st->pending(st->pending_data) > 0;
+	if (st->queued >= target && !pending)
+		return;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)st->delay_us * 1000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (!st->stop &&
+	       (st->queued < target || (st->pending && st->pending(st->pending_data))) &&
+	       pthread_cond_timedwait(&st->work, &st->lock, &until) == 0)
+		;
+}
+
 static void *writer_main(void *arg)
 {
 	srv_store *st = arg;
+	pthread_setname_np(pthread_self(), "store-writer");
 	struct write_req *batch[BATCH_MAX];
 
 	pthread_mutex_lock(&st->lock);
@@ -262,10 +304,12 @@ static void *writer_main(void *arg)
 			pthread_cond_wait(&st->work, &st->lock);
 		if (!st->head && st->stop)
 			break;
+		gather(st);
 		size_t n = 0;
 		while (st->head && n < BATCH_MAX) {
 			batch[n++] = st->head;
 			st->head = st->head->next;
+			st->queued--;
 		}
 		if (!st->head)
 			st->tail = NULL;
@@ -300,14 +344,24 @@ int srv_store_write(srv_store *st, srv_store_op *op, sk_err *err)
 	else
 		st->head = &r;
 	st->tail = &r;
+	st->queued++;
+	st->inside++;
+	if (st->inside > st->peak)
+		st->peak = st->inside;
 	pthread_cond_signal(&st->work);
 	while (!r.done)
 		pthread_cond_wait(&st->done, &st->lock);
+	st->inside--;
 	pthread_mutex_unlock(&st->lock);
-	free(r.plain);
 	free(op->value);
 	free(op->prev_value);
 	op->value = op->prev_value = NULL;
+	op->len = op->prev_len = 0;
+	if (op->keep_value && r.ret == 0) {
+		op->value = move_ptr(r.plain);
+		op->len = r.plain_len;
+	}
+	free(r.plain);
 	if (r.ret < 0) {
 		*err = r.err;
 		return -1;
@@ -434,6 +488,15 @@ void srv_store_stats(srv_store *st, uint64_t *writes, uint64_t *txns)
 	pthread_mutex_lock(&st->lock);
 	*writes = st->writes;
 	*txns = st->txns;
+	pthread_mutex_unlock(&st->lock);
+}
+
+void srv_store_set_batch_hint(srv_store *st, int (*pending)(void *data), void *data, int delay_us)
+{
+	pthread_mutex_lock(&st->lock);
+	st->pending = pending;
+	st->pending_data = data;
+	st->delay_us = delay_us;
 	pthread_mutex_unlock(&st->lock);
 }
 

@@ -59,13 +59,16 @@ typedef struct srv_store_op {
 	srv_store_encode_fn encode;
 	void *encode_ctx;
 	void *hint;
+	bool keep_value; /* hand the written value (plaintext) back in value/len */
 	/* results, filled by the write */
 	int result;	    /* 0, or -SRV_STORE_EXISTS/NOT_FOUND/CONFLICT */
 	int64_t rev;	    /* the revision the write got */
 	int64_t create_rev; /* of the key */
 	int64_t prev_rev;   /* the key's previous modification revision */
 	/* backend to generic layer: the bytes stored and the bytes before
-	 * (as stored, i.e. possibly encrypted); freed by the store */
+	 * (as stored, i.e. possibly encrypted); freed by the store, except
+	 * that with keep_value the caller gets the plaintext in value and
+	 * frees it */
 	char *value;
 	size_t len;
 	char *prev_value;
@@ -142,6 +145,11 @@ int srv_store_encrypt_prefix(srv_store *st, const char *prefix, const unsigned c
 			     sk_err *err);
 /* Where committed changes go (the cache). One sink; set before writes. */
 void srv_store_set_sink(srv_store *st, srv_store_sink_fn fn, void *data);
+
+/* How many writes are on their way (a hint): while some are, the writer
+ * waits up to delay_us for them to join the batch, so that one fsync
+ * serves them all. */
+void srv_store_set_batch_hint(srv_store *st, int (*pending)(void *data), void *data, int delay_us);
 
 /* Run one write and wait until it is durable and the sink has seen it.
  * Errors: SRV_STORE_EXISTS, SRV_STORE_NOT_FOUND, SRV_STORE_CONFLICT in
