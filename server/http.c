@@ -262,14 +262,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 /* /healthz, /livez, /readyz and /version answer without credentials, as
- * the apiserver's system:public-info-viewer role allows. */
+ * the apiserver's system:public-info-viewer role allows; /cacerts (the CA
+ * certificate, as k3s serves it) lets a joining node check the CA against
+ * the hash in its token. */
 static bool is_public(srv_req *r)
 {
 	if (r->nsegs == 0)
 		return false;
 	const char *p = r->segs[0];
-	return r->nsegs == 1 && (!strcmp(p, "healthz") || !strcmp(p, "livez") ||
-				 !strcmp(p, "readyz") || !strcmp(p, "version"));
+	return r->nsegs == 1 &&
+	       (!strcmp(p, "healthz") || !strcmp(p, "livez") || !strcmp(p, "readyz") ||
+		!strcmp(p, "version") || !strcmp(p, "cacerts"));
 }
 
 /* Constant-time comparison: the time taken must not tell how much of a
@@ -293,7 +296,10 @@ static bool authenticated(srv_req *r)
 	h += 7;
 	while (*h == ' ')
 		h++;
-	return token_equal(h, r->srv->token);
+	/* the admin token, or the node join token (no RBAC yet: both may do
+	 * everything; see docs/server.md) */
+	return token_equal(h, r->srv->token) ||
+	       (r->srv->node_token && token_equal(h, r->srv->node_token));
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

@@ -206,7 +206,7 @@ static json_t *pb_base64(const unsigned char *d, size_t n)
 	if (gnutls_base64_encode2(&in, &out) < 0)
 		return NULL;
 	s = json_stringn((const char *)out.data, out.size);
-	gnutls_free(out.data);
+	srv_gnutls_free(out.data);
 	return s;
 }
 
@@ -482,11 +482,11 @@ int srv_protobuf_decode(const unsigned char *data, size_t len, json_t **obj, sk_
 		}
 		json_t *o = json_pack("{s:s,s:s}", "apiVersion", av, "kind", kind);
 		if (decode_msg(raw.data, raw.size, pb_kinds[i].msg, o, 0, err) < 0) {
-			gnutls_free(raw.data);
+			srv_gnutls_free(raw.data);
 			json_decref(o);
 			goto out;
 		}
-		gnutls_free(raw.data);
+		srv_gnutls_free(raw.data);
 		*obj = o;
 		ret = 0;
 		goto out;

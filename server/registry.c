@@ -229,7 +229,7 @@ static char *continue_encode(int64_t rev, const char *key)
 	if (gnutls_base64_encode2(&in, &out) < 0)
 		return NULL;
 	tok = sk_strndup((const char *)out.data, out.size);
-	gnutls_free(out.data);
+	srv_gnutls_free(out.data);
 	return tok;
 }
 
@@ -243,7 +243,7 @@ static int continue_decode(const char *tok, int64_t *rev, char **key)
 	if (gnutls_base64_decode2(&in, &out) < 0)
 		return -1;
 	t = json_loadb((const char *)out.data, out.size, 0, NULL);
-	gnutls_free(out.data);
+	srv_gnutls_free(out.data);
 	if (json_is_object(t) && json_is_integer(json_object_get(t, "rv")) &&
 	    json_is_string(json_object_get(t, "start"))) {
 		*rev = json_integer_value(json_object_get(t, "rv"));

@@ -653,6 +653,10 @@ static bool handle_fixed(srv_req *r)
 		do_version(r);
 		return true;
 	}
+	if (r->nsegs == 1 && !strcmp(p0, "cacerts") && r->srv->ca_pem) {
+		reply_text(r, 200, r->srv->ca_pem);
+		return true;
+	}
 	if (r->nsegs == 1 && !strcmp(p0, "metrics")) {
 		do_metrics(r);
 		return true;

@@ -158,7 +158,8 @@ static int setup(srv_server *s, int *lock_fd, sk_err *err)
 	 * one), then make it, then serve */
 	if (srv_http_listen(s, err) < 0)
 		return -1;
-	if (!s->cfg.insecure_http && srv_tls_setup(s, err) < 0)
+	if (!s->cfg.insecure_http &&
+	    (srv_tls_setup(s, err) < 0 || srv_node_token_setup(s, err) < 0))
 		return -1;
 	if (srv_http_start(s, err) < 0 || srv_bootstrap(s, err) < 0 ||
 	    start_controllers(s, err) < 0 || write_kubeconfigs(s, err) < 0)
@@ -167,11 +168,21 @@ static int setup(srv_server *s, int *lock_fd, sk_err *err)
 	if (r != 0)
 		return sk_err_sys(err, r, "start the tick thread");
 	s->tick_started = true;
+	if (s->cfg.on_ready) {
+		_cleanup_free_ char *url = sk_asprintf(
+			"%s://%s:%d", s->cfg.insecure_http ? "http" : "https", s->host, s->port);
+		if (s->cfg.on_ready(s->cfg.hook_data, url, s->ca_pem,
+				    s->node_token ? s->node_token : s->token, err) < 0)
+			return -1;
+		s->hook_started = true;
+	}
 	return 0;
 }
 
 static void shutdown_server(srv_server *s)
 {
+	if (s->hook_started && s->cfg.on_stop)
+		s->cfg.on_stop(s->cfg.hook_data);
 	atomic_store(&s->stopping, true);
 	pthread_mutex_lock(&s->stop_lock);
 	pthread_cond_broadcast(&s->stop_cond);

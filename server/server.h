@@ -14,6 +14,9 @@
 #define SRV_DEFAULT_NODE_PORTS "30000-32767"
 /* The admin kubeconfig inside the data dir. */
 #define SRV_ADMIN_KUBECONFIG "admin.kubeconfig"
+/* The node join token inside the data dir ("K10<sha256 of the CA
+ * PEM>::node:<secret>", as k3s; the whole string is the bearer token). */
+#define SRV_NODE_TOKEN "node-token"
 
 typedef struct srv_config {
 	const char *data_dir;	      /* SRV_DEFAULT_DATA_DIR when NULL */
@@ -26,6 +29,15 @@ typedef struct srv_config {
 	int threads;		      /* HTTP worker threads; 0: 4 */
 	int compact_interval_s;	      /* 0: 300 (Kubernetes' default) */
 	int bookmark_interval_s;      /* 0: 60 */
+	/* Called once the server serves, from srv_run's thread, e.g. to start
+	 * the embedded agent (the command layer passes it; server/ does not
+	 * know agent/). url is "https://HOST:PORT"; token is the node join
+	 * token (see docs/server.md). < 0 stops the server with err. */
+	int (*on_ready)(void *data, const char *url, const char *ca_pem, const char *token,
+			sk_err *err);
+	/* Called when the server is about to stop, before it stops serving. */
+	void (*on_stop)(void *data);
+	void *hook_data;
 } srv_config;
 
 /* Run the server until SIGINT or SIGTERM. Prints one line on stderr

@@ -43,7 +43,8 @@ typedef struct srv_server {
 	int listen_fd;
 	char host[64]; /* the address clients use ("127.0.0.1") */
 	int port;
-	char *token;
+	char *token;	  /* admin */
+	char *node_token; /* node join token (K10 format) */
 	char *ca_pem, *cert_pem, *key_pem;
 	srv_ipalloc *ips;
 	srv_portalloc *ports;
@@ -51,6 +52,7 @@ typedef struct srv_server {
 	char *svc_cidr;
 	pthread_t tick_thread;
 	bool tick_started;
+	bool hook_started; /* cfg.on_ready succeeded */
 	atomic_bool stopping;
 	pthread_mutex_t stop_lock;
 	pthread_cond_t stop_cond;
@@ -255,8 +257,19 @@ int srv_decode_body(srv_req *r, json_t **obj, srv_result *res);
 int srv_protobuf_decode(const unsigned char *data, size_t len, json_t **obj, sk_err *err);
 
 /* ---- TLS, credentials, kubeconfig (tls.c) ------------------------------------ */
+/* Free what GnuTLS allocated (datum contents). gnutls_free is a data
+ * symbol, which the lazy linking of GnuTLS cannot resolve; GnuTLS
+ * allocates with the C library's malloc (custom allocators are gone since
+ * 3.3), so free() is what gnutls_free calls. */
+static inline void srv_gnutls_free(void *p)
+{
+	free(p);
+}
+
 int srv_tls_setup(srv_server *s, sk_err *err);
 int srv_token_setup(srv_server *s, sk_err *err);
+/* The node join token: after srv_tls_setup (it names the CA's hash). */
+int srv_node_token_setup(srv_server *s, sk_err *err);
 int srv_write_kubeconfig(srv_server *s, const char *path, sk_err *err);
 /* 32 bytes for Secrets at rest, created at first start. */
 int srv_secrets_key(srv_server *s, unsigned char key[32], sk_err *err);

@@ -29,7 +29,7 @@ static char *datum_str(gnutls_datum_t *d)
 {
 	char *s = sk_strndup((const char *)d->data, d->size);
 
-	gnutls_free(d->data);
+	srv_gnutls_free(d->data);
 	d->data = NULL;
 	return s;
 }
@@ -271,6 +271,34 @@ int srv_token_setup(srv_server *s, sk_err *err)
 	hex(raw, sizeof(raw), text);
 	s->token = sk_strdup(text);
 	return write_secret(s->data_dir, "token", text, strlen(text), err);
+}
+
+/* k3s' token format: a node that has only the token can fetch the CA
+ * from /cacerts without verification and check it against the hash. */
+int srv_node_token_setup(srv_server *s, sk_err *err)
+{
+	_cleanup_free_ char *path = sk_path_join(s->data_dir, SRV_NODE_TOKEN);
+	unsigned char digest[32], secret[16];
+	char dhex[65], shex[33];
+	size_t n;
+
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, s->ca_pem, strlen(s->ca_pem), digest) < 0)
+		return sk_err_set(err, EIO, "hash the CA");
+	hex(digest, sizeof(digest), dhex);
+	if (sk_path_exists(path)) {
+		if (sk_read_file(path, 4096, &s->node_token, &n, err) < 0)
+			return -1;
+		s->node_token[strcspn(s->node_token, "\r\n")] = '\0';
+		_cleanup_free_ char *want = sk_asprintf("K10%s::", dhex);
+		if (!sk_startswith(s->node_token, want))
+			return sk_err_set(err, EINVAL, "%s does not match this cluster's CA", path);
+		return 0;
+	}
+	if (gnutls_rnd(GNUTLS_RND_KEY, secret, sizeof(secret)) < 0)
+		return sk_err_set(err, EIO, "no randomness for the node token");
+	hex(secret, sizeof(secret), shex);
+	s->node_token = sk_asprintf("K10%s::node:%s", dhex, shex);
+	return write_secret(s->data_dir, SRV_NODE_TOKEN, s->node_token, strlen(s->node_token), err);
 }
 
 int srv_secrets_key(srv_server *s, unsigned char key[32], sk_err *err)
