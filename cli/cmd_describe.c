@@ -1254,9 +1254,17 @@ static void pod_totals(json_t *pod, const char *which, int64_t *cpu, int64_t *me
 	}
 }
 
-static int percent(int64_t part, int64_t whole)
+static int64_t percent(int64_t part, int64_t whole)
 {
-	return whole ? (int)((double)part / (double)whole * 100) : 0;
+	return whole ? (int64_t)((double)part / (double)whole * 100) : 0;
+}
+
+/* The per-pod lines divide without a zero check in kubectl: on a node with
+ * no capacity Go's int64(+Inf or NaN) is the smallest int64 on amd64, and
+ * that is what kubectl prints. */
+static int64_t percent_unguarded(int64_t part, int64_t whole)
+{
+	return whole ? percent(part, whole) : INT64_MIN;
 }
 
 static void describe_node_pods(struct describe_ctx *d, json_t *node)
@@ -1300,10 +1308,12 @@ static void describe_node_pods(struct describe_ctx *d, json_t *node)
 		_cleanup_free_ char *q3 = quantity_text(rm, false);
 		_cleanup_free_ char *q4 = quantity_text(lm, false);
 
-		dw_write(w, 1, "%s\t%s\t\t%s (%d%%)\t%s (%d%%)\t%s (%d%%)\t%s (%d%%)\t%s\n",
+		dw_write(w, 1,
+			 "%s\t%s\t\t%s (%" PRId64 "%%)\t%s (%" PRId64 "%%)\t%s (%" PRId64
+			 "%%)\t%s (%" PRId64 "%%)\t%s\n",
 			 path_str(pod, "metadata.namespace"), path_str(pod, "metadata.name"), q1,
-			 percent(rc, acpu), q2, percent(lc, acpu), q3, percent(rm, amem), q4,
-			 percent(lm, amem),
+			 percent_unguarded(rc, acpu), q2, percent_unguarded(lc, acpu), q3,
+			 percent_unguarded(rm, amem), q4, percent_unguarded(lm, amem),
 			 since(w, path_str(pod, "metadata.creationTimestamp"), b, sizeof(b)));
 	}
 	_cleanup_free_ char *t1 = quantity_text(tr_cpu, true);
@@ -1316,10 +1326,10 @@ static void describe_node_pods(struct describe_ctx *d, json_t *node)
 		 "overcommitted.)\n");
 	dw_write(w, 1, "Resource\tRequests\tLimits\n");
 	dw_write(w, 1, "--------\t--------\t------\n");
-	dw_write(w, 1, "cpu\t%s (%d%%)\t%s (%d%%)\n", t1, percent(tr_cpu, acpu), t2,
-		 percent(tl_cpu, acpu));
-	dw_write(w, 1, "memory\t%s (%d%%)\t%s (%d%%)\n", t3, percent(tr_mem, amem), t4,
-		 percent(tl_mem, amem));
+	dw_write(w, 1, "cpu\t%s (%" PRId64 "%%)\t%s (%" PRId64 "%%)\n", t1, percent(tr_cpu, acpu),
+		 t2, percent(tl_cpu, acpu));
+	dw_write(w, 1, "memory\t%s (%" PRId64 "%%)\t%s (%" PRId64 "%%)\n", t3,
+		 percent(tr_mem, amem), t4, percent(tl_mem, amem));
 	dw_write(w, 1, "ephemeral-storage\t0 (0%%)\t0 (0%%)\n");
 	json_decref(list);
 }

@@ -227,7 +227,8 @@ static int parse_option(int opt, struct rt_pod_config *cfg, struct rt_container_
 		return 0;
 	case OPT_PID:
 		if (strcmp(optarg, "host"))
-			return sk_err_set(err, EINVAL, "--pid \"%s\": only \"host\" is known", optarg);
+			return sk_err_set(err, EINVAL, "--pid \"%s\": only \"host\" is known",
+					  optarg);
 		cfg->host_pid = true;
 		return 0;
 	default:

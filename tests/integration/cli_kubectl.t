@@ -64,7 +64,50 @@ data:
     echo one
     echo two
 Y
+cat >"$M/more.yaml" <<'Y'
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: front
+  labels: {app: front}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: front}
+  template:
+    metadata:
+      labels: {app: front}
+    spec:
+      containers:
+      - name: c
+        image: busybox:1.36
+        resources:
+          limits: {memory: 256Mi}
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: node-a
+  labels: {kubernetes.io/hostname: node-a, node-role.kubernetes.io/worker: ""}
+spec:
+  podCIDR: 10.244.1.0/24
+  podCIDRs: [10.244.1.0/24]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: bound
+spec:
+  nodeName: node-a
+  containers:
+  - name: c
+    image: busybox:latest
+    resources:
+      requests: {cpu: 250m, memory: 100Mi}
+      limits: {cpu: 500m, memory: 200Mi}
+Y
 run_ok "create the objects" skiff create -f "$M/all.yaml"
+run_ok "create more objects" skiff create -f "$M/more.yaml"
 
 mask() { sed -E 's/(^|[ (])[0-9]+(s|m|h|d|y)([0-9]+(s|m|h|d))?( |$)/\1AGE\5/g'; }
 
@@ -96,6 +139,11 @@ same "get -o name" get pods,svc,cm -o name
 same "describe pod" describe pod web
 same "describe deploy" describe deployment hello
 same "describe ns" describe namespace default
+same "describe rs" describe rs front
+same "get rs -o wide" get rs -o wide
+same "describe node" describe node node-a
+same "get nodes -o wide" get nodes -o wide
+same "describe pod bound to a node" describe pod bound
 same "describe cm" describe cm settings
 same "api-resources" api-resources
 same "api-resources -o wide" api-resources -o wide
