@@ -2,10 +2,10 @@
  * namespace before pivot_root:
  *
  *   - an overlay over the image directory (in this namespace only): the
- *     image is the read-only lower, the upper lives on a tmpfs that is
- *     never attached anywhere, so a container writes into RAM charged to
- *     its own memory cgroup, starts clean on every start, and leaves
- *     nothing on disk;
+ *     image is the read-only lower, the upper lives on a tmpfs private to
+ *     this mount namespace, so a container writes into RAM charged to its
+ *     own memory cgroup, starts clean on every start, and leaves nothing
+ *     on disk;
  *   - then /proc, a minimal /dev, a
  *     read-only /sys, volumes, /etc/hosts, /etc/hostname, /etc/resolv.conf,
  *     masked and read-only /proc paths as containerd sets them.
@@ -191,23 +191,20 @@ static int remount_ro(int rootfd, const char *path, bool recursive, sk_err *err)
 
 /* ---- the writable layer ------------------------------------------------------ */
 
-/* A tmpfs that is never attached anywhere (fsopen/fsmount): only the
- * overlay references it, so it lives exactly as long as the container's
- * mount namespace and no path ever leads to it. */
-static int scratch_tmpfs(sk_err *err)
+/* The writable layer's tmpfs, mounted on the state directory's .scratch in
+ * this (private) mount namespace only: no other namespace sees it, and it
+ * goes with the container. It must be attached somewhere: before 6.5,
+ * overlayfs refuses an upper directory on a detached mount. */
+static int scratch_tmpfs(const char *dir, sk_err *err)
 {
-	_cleanup_close_ int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
-	int mnt;
+	int fd;
 
-	if (fs < 0)
-		return sk_err_sys(err, errno, "fsopen tmpfs");
-	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", "0700", 0) < 0 ||
-	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return sk_err_sys(err, errno, "create the writable layer's tmpfs");
-	mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID);
-	if (mnt < 0)
-		return sk_err_sys(err, errno, "fsmount tmpfs");
-	return mnt;
+	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID, "mode=0700") < 0)
+		return sk_err_sys(err, errno, "mount the writable layer's tmpfs on %s", dir);
+	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return sk_err_sys(err, errno, "open %s", dir);
+	return fd;
 }
 
 /* overlayfs splits lowerdir at ':' and its options at ','. */
@@ -219,7 +216,7 @@ static bool plain_path(const char *p)
 /* Mount the overlay (the image as lower, a scratch tmpfs as upper) over the
  * image directory; leaves the overlay's root in *rootfd. The lowerdir is
  * the image path as given, so the image store can see it in mountinfo. */
-static int mount_overlay(const char *image, int *rootfd, sk_err *err)
+static int mount_overlay(const char *image, const char *scratch_dir, int *rootfd, sk_err *err)
 {
 	char lower[FDPATH_MAX], scratch[FDPATH_MAX];
 	_cleanup_close_ int lowerfd = open(image, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -230,7 +227,7 @@ static int mount_overlay(const char *image, int *rootfd, sk_err *err)
 		return sk_err_sys(err, errno, "open image root %s", image);
 	if (fstat(lowerfd, &st) < 0)
 		return sk_err_sys(err, errno, "stat %s", image);
-	scratchfd = scratch_tmpfs(err);
+	scratchfd = scratch_tmpfs(scratch_dir, err);
 	if (scratchfd < 0)
 		return -1;
 	if (mkdirat(scratchfd, "upper", 0700) < 0 || mkdirat(scratchfd, "work", 0700) < 0)
@@ -506,7 +503,7 @@ int rt_rootfs_setup(const struct rt_spawn *s, sk_err *err)
 	 * still propagate in (HostToContainer volumes rely on it) */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return sk_err_sys(err, errno, "make / a slave mount");
-	if (mount_overlay(s->c->rootfs, &rootfd, err) < 0)
+	if (mount_overlay(s->c->rootfs, s->scratch_dir, &rootfd, err) < 0)
 		return -1;
 	if (setup_mounts(rootfd, s, err) < 0) {
 		close(rootfd);

@@ -121,6 +121,7 @@ struct rt_spawn {
 	const char *cg_rel;  /* the container's cgroup: v1, the child enters it itself */
 	int cg_fd;	     /* v2: clone3(CLONE_INTO_CGROUP); -1 otherwise */
 	const char *shm_dir; /* the pod's shared /dev/shm, or NULL for a tmpfs */
+	char *scratch_dir;   /* an empty directory to mount the writable layer on */
 	struct rt_etc_file etc[3];
 	size_t *mount_order; /* volumes by destination depth */
 	int stdio[3];	     /* dup'ed onto 0, 1, 2; -1: inherited */

@@ -3,7 +3,9 @@
  * order), the files /etc/hosts and /etc/resolv.conf, cgroup names. */
 #include "runtime_internal.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static size_t path_depth(const char *p)
 {
@@ -26,6 +28,15 @@ int rt_spawn_prepare(struct rt_spawn *s, const struct rt_pod_config *pod,
 	for (int i = 0; i < 3; i++)
 		s->stdio[i] = -1;
 	s->caps = rt_caps_effective(c);
+	s->scratch_dir = sk_path_join(pod->state_dir, ".scratch");
+	if (mkdir(s->scratch_dir, 0700) < 0 && errno != EEXIST &&
+	    (sk_mkdir_p(pod->state_dir, 0711, err) < 0 ||
+	     (mkdir(s->scratch_dir, 0700) < 0 && errno != EEXIST))) {
+		sk_err_sys(err, errno, "mkdir %s", s->scratch_dir);
+		free(s->scratch_dir);
+		s->scratch_dir = NULL;
+		return -1;
+	}
 	/* privileged containers run unconfined, as with containerd */
 	s->seccomp = c->seccomp == RT_SECCOMP_RUNTIME_DEFAULT && !c->privileged;
 	if (s->seccomp && rt_seccomp_prepare(s->caps, cache_dir, &s->prog, err) < 0)
@@ -51,6 +62,8 @@ void rt_spawn_release(struct rt_spawn *s)
 {
 	free(s->mount_order);
 	s->mount_order = NULL;
+	free(s->scratch_dir);
+	s->scratch_dir = NULL;
 }
 
 /* The kubelet's managed /etc/hosts. */

@@ -65,10 +65,14 @@ rt_cleanup() {
 	return 0
 }
 
-# The busybox image: rootfs-examples' recipe, imported into our store.
+# The busybox image: rootfs-examples' recipe (or, in the guest, the one
+# tests/vm built on the host: SKIFF_TEST_ROOTFS, used read-only), imported
+# into our store.
 rt_setup() {
 	defer rt_cleanup
-	if ! "$SKIFF_TOP/rootfs-examples/busybox/build.sh" "$ROOTFS" >"$TEST_TMP/build.log" 2>&1; then
+	if [[ -n ${SKIFF_TEST_ROOTFS:-} && -d ${SKIFF_TEST_ROOTFS:-} ]]; then
+		ROOTFS=$SKIFF_TEST_ROOTFS
+	elif ! "$SKIFF_TOP/rootfs-examples/busybox/build.sh" "$ROOTFS" >"$TEST_TMP/build.log" 2>&1; then
 		fail "build the busybox rootfs" "$(cat "$TEST_TMP/build.log")"
 		done_testing
 	fi
