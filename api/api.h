@@ -422,6 +422,13 @@ void api_json_dump(json_t *v, sk_buf *out);
  * binary suffixes stay binary, everything else is decimal SI. A value that
  * does not parse is returned as given. New string. */
 char *api_quantity_string(json_t *q);
+/* Execute a kubectl JSONPath template (`-o jsonpath=...`) on root and
+ * append the text to out: {.a.b}, {$.x}, ['key'], [n], [a:b], [*], .*,
+ * ..name, [?(@.k=="v")], {range ...}{end}, quoted literals. Missing keys
+ * print nothing; maps and lists print as compact JSON. err (EINVAL) reads
+ * as kubectl's: `error parsing jsonpath ...` or `error executing jsonpath
+ * "...": Error executing template: array index out of bounds: ...`. */
+int api_jsonpath(const char *tmpl, json_t *root, sk_buf *out, sk_err *err);
 
 /* ---- lists, scale ------------------------------------------------------- */
 /* A new {"kind":"<Kind>List","apiVersion",metadata:{resourceVersion},

@@ -14,6 +14,7 @@
  * keys, and Go's escaping (<, > and & as \u003c, \u003e, \u0026). */
 #include "api.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -1275,4 +1276,570 @@ char *api_quantity_string(json_t *q)
 	if (api_quantity_milli(s, &v, &err) < 0)
 		return sk_strdup(s);
 	return decimal_si(v);
+}
+
+/* ---- kubectl's JSONPath templates (-o jsonpath=...) --------------------------
+ * The subset kubectl users write: text, {"literal"} and {'literal'},
+ * {.a.b}, {$.x}, {.a['key']}, {.a[0]}, {.a[-1]}, {.a[1:3]}, {.a[*]}, {.a.*},
+ * {..name} (recursive descent), filters {.items[?(@.k=="v")]} with == != <
+ * > <= >= or bare existence, and {range EXPR}...{end}. Missing keys give
+ * nothing (kubectl's --allow-missing-template-keys); maps and lists print
+ * as compact JSON, several results are joined by a space. */
+
+enum jp_kind { JP_TEXT, JP_EXPR, JP_RANGE, JP_END };
+
+struct jp_node {
+	enum jp_kind kind;
+	char *text; /* JP_TEXT: the literal; JP_EXPR/JP_RANGE: the path */
+};
+
+struct jp_template {
+	struct jp_node *nodes;
+	size_t n;
+};
+
+static void jp_free(struct jp_template *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->nodes[i].text);
+	free(t->nodes);
+}
+
+static void jp_add(struct jp_template *t, enum jp_kind kind, char *text)
+{
+	t->nodes = sk_realloc(t->nodes, (t->n + 1) * sizeof(*t->nodes));
+	t->nodes[t->n++] = (struct jp_node){kind, text};
+}
+
+/* A quoted literal's value, with \n, \t, \r, \\ and quote escapes. */
+static char *jp_unquote(const char *s, size_t len)
+{
+	sk_buf b;
+
+	sk_buf_init(&b);
+	sk_buf_puts(&b, "");
+	for (size_t i = 1; i + 1 < len; i++) {
+		char c = s[i];
+
+		if (c == '\\' && i + 2 < len) {
+			c = s[++i];
+			c = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c;
+		}
+		sk_buf_putc(&b, c);
+	}
+	return sk_buf_steal(&b);
+}
+
+static int jp_parse_action(struct jp_template *t, const char *s, size_t len, sk_err *err)
+{
+	while (len > 0 && (*s == ' ' || *s == '\t'))
+		s++, len--;
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (len >= 2 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0]) {
+		jp_add(t, JP_TEXT, jp_unquote(s, len));
+	} else if (len == 3 && !strncmp(s, "end", 3)) {
+		jp_add(t, JP_END, NULL);
+	} else if (len > 6 && !strncmp(s, "range ", 6)) {
+		jp_add(t, JP_RANGE, sk_strndup(s + 6, len - 6));
+	} else if (len > 0 && (s[0] == '.' || s[0] == '$' || s[0] == '@')) {
+		jp_add(t, JP_EXPR, sk_strndup(s, len));
+	} else {
+		return sk_err_set(err, EINVAL, "unrecognized identifier %.*s", (int)len, s);
+	}
+	return 0;
+}
+
+static int jp_parse(const char *tmpl, struct jp_template *t, sk_err *err)
+{
+	const char *p = tmpl;
+
+	memset(t, 0, sizeof(*t));
+	while (*p) {
+		const char *open = strchr(p, '{'), *close;
+		char quote = 0;
+
+		if (!open) {
+			jp_add(t, JP_TEXT, sk_strdup(p));
+			break;
+		}
+		if (open > p)
+			jp_add(t, JP_TEXT, sk_strndup(p, (size_t)(open - p)));
+		/* the action ends at the first '}' outside quotes */
+		for (close = open + 1; *close && (quote || *close != '}'); close++) {
+			if (quote && *close == '\\' && close[1])
+				close++;
+			else if (*close == '"' || *close == '\'')
+				quote = quote == *close ? 0 : quote ? quote : *close;
+		}
+		if (!*close)
+			return sk_err_set(err, EINVAL, "unclosed action");
+		if (jp_parse_action(t, open + 1, (size_t)(close - open - 1), err) < 0)
+			return -1;
+		p = close + 1;
+	}
+	return 0;
+}
+
+/* ---- evaluation ---- */
+
+struct jp_values {
+	json_t **v; /* borrowed */
+	size_t n;
+};
+
+static void jv_push(struct jp_values *out, json_t *v)
+{
+	out->v = sk_realloc(out->v, (out->n + 1) * sizeof(*out->v));
+	out->v[out->n++] = v;
+}
+
+static void jv_free(struct jp_values *v)
+{
+	free(v->v);
+	v->v = NULL;
+	v->n = 0;
+}
+
+static int jp_eval_path(const char *path, json_t *root, json_t *cur, struct jp_values *out,
+			sk_err *err);
+
+static void jp_children(json_t *v, struct jp_values *out)
+{
+	size_t i;
+	json_t *item;
+
+	if (json_is_object(v)) {
+		_cleanup_free_ const char **keys = sorted_keys(v, byte_cmp);
+
+		for (i = 0; keys[i]; i++)
+			jv_push(out, json_object_get(v, keys[i]));
+	} else if (json_is_array(v)) {
+		json_array_foreach (v, i, item)
+			jv_push(out, item);
+	}
+}
+
+/* `..`: every container at or below each value, parents first. */
+static void jp_recursive(json_t *v, struct jp_values *out, int depth)
+{
+	struct jp_values kids = {0};
+
+	if (depth > API_MAX_DEPTH * 2)
+		return;
+	jp_children(v, &kids);
+	if (kids.n > 0) {
+		jv_push(out, v);
+		for (size_t i = 0; i < kids.n; i++)
+			jp_recursive(kids.v[i], out, depth + 1);
+	}
+	jv_free(&kids);
+}
+
+static const char *jp_type(json_t *v)
+{
+	return json_is_object(v) ? "map[string]interface {}"
+	       : json_is_string(v)  ? "string"
+	       : json_is_integer(v) ? "int64"
+	       : json_is_real(v)    ? "float64"
+	       : json_is_boolean(v) ? "bool"
+				    : "<nil>";
+}
+
+static bool jp_compare(json_t *l, const char *op, json_t *r)
+{
+	int c;
+
+	if (json_is_string(l) && json_is_string(r))
+		c = strcmp(json_string_value(l), json_string_value(r));
+	else if (json_is_number(l) && json_is_number(r))
+		c = json_number_value(l) < json_number_value(r)   ? -1
+		    : json_number_value(l) > json_number_value(r) ? 1
+								  : 0;
+	else if (json_is_boolean(l) && json_is_boolean(r))
+		c = json_is_true(l) == json_is_true(r) ? 0 : 1;
+	else
+		return !strcmp(op, "!=");
+	if (!strcmp(op, "=="))
+		return c == 0;
+	if (!strcmp(op, "!="))
+		return c != 0;
+	if (!strcmp(op, "<"))
+		return c < 0;
+	if (!strcmp(op, ">"))
+		return c > 0;
+	if (!strcmp(op, "<="))
+		return c <= 0;
+	return c >= 0;
+}
+
+/* A filter's right-hand side: a quoted string, a number, true/false. */
+static json_t *jp_literal(const char *s)
+{
+	size_t len = strlen(s);
+	char *end;
+	double d;
+
+	if (len >= 2 && (s[0] == '"' || s[0] == '\'')) {
+		char *u = jp_unquote(s, len);
+		json_t *v = json_string(u);
+
+		free(u);
+		return v;
+	}
+	if (!strcmp(s, "true") || !strcmp(s, "false"))
+		return json_boolean(!strcmp(s, "true"));
+	d = strtod(s, &end);
+	if (end != s && !*end)
+		return d == (double)(json_int_t)d ? json_integer((json_int_t)d) : json_real(d);
+	return NULL;
+}
+
+static int jp_filter(const char *expr, json_t *root, struct jp_values *in, struct jp_values *out,
+		     sk_err *err)
+{
+	static const char *const ops[] = {"==", "!=", "<=", ">=", "<", ">"};
+	_cleanup_free_ char *left = NULL;
+	_cleanup_free_ char *right = NULL;
+	const char *op = NULL;
+
+	for (size_t i = 0; i < SK_ARRAY_SIZE(ops) && !op; i++) {
+		const char *at = strstr(expr, ops[i]);
+
+		if (at) {
+			op = ops[i];
+			left = sk_strndup(expr, (size_t)(at - expr));
+			right = sk_strdup(at + strlen(ops[i]));
+		}
+	}
+	if (!op)
+		left = sk_strdup(expr);
+	for (char *s = left; s && *s; s++) /* trim */
+		if (*s == ' ')
+			*s = '\0';
+	while (right && *right == ' ')
+		memmove(right, right + 1, strlen(right));
+	for (size_t l = right ? strlen(right) : 0; l > 0 && right[l - 1] == ' '; l--)
+		right[l - 1] = '\0';
+	for (size_t i = 0; i < in->n; i++) {
+		struct jp_values candidates = {0};
+
+		jp_children(in->v[i], &candidates);
+		for (size_t c = 0; c < candidates.n; c++) {
+			struct jp_values lv = {0};
+			json_t *lit = NULL;
+			bool keep;
+
+			if (jp_eval_path(left, root, candidates.v[c], &lv, err) < 0) {
+				jv_free(&candidates);
+				return -1;
+			}
+			if (!op) {
+				keep = lv.n > 0 && !json_is_false(lv.v[0]) && !json_is_null(lv.v[0]);
+			} else {
+				lit = jp_literal(right);
+				keep = lv.n > 0 && lit && jp_compare(lv.v[0], op, lit);
+			}
+			if (keep)
+				jv_push(out, candidates.v[c]);
+			json_decref(lit);
+			jv_free(&lv);
+		}
+		jv_free(&candidates);
+	}
+	return 0;
+}
+
+static int jp_index(const char *spec, struct jp_values *in, struct jp_values *out, sk_err *err)
+{
+	long a = 0, b = 0;
+	bool slice = strchr(spec, ':') != NULL;
+	char *end;
+
+	a = strtol(spec, &end, 10);
+	if (slice) {
+		bool has_a = end != spec, has_b;
+
+		spec = strchr(spec, ':') + 1;
+		b = strtol(spec, &end, 10);
+		has_b = end != spec;
+		for (size_t i = 0; i < in->n; i++) {
+			long len, lo, hi;
+
+			if (!json_is_array(in->v[i]))
+				return sk_err_set(err, EINVAL, "%s is not array or slice",
+						  jp_type(in->v[i]));
+			len = (long)json_array_size(in->v[i]);
+			lo = has_a ? (a < 0 ? a + len : a) : 0;
+			hi = has_b ? (b < 0 ? b + len : b) : len;
+			lo = lo < 0 ? 0 : lo > len ? len : lo;
+			hi = hi < lo ? lo : hi > len ? len : hi;
+			for (long k = lo; k < hi; k++)
+				jv_push(out, json_array_get(in->v[i], (size_t)k));
+		}
+		return 0;
+	}
+	if (*end)
+		return sk_err_set(err, EINVAL, "invalid array index %s", spec);
+	for (size_t i = 0; i < in->n; i++) {
+		long len, k;
+
+		if (!json_is_array(in->v[i]))
+			return sk_err_set(err, EINVAL, "%s is not array or slice", jp_type(in->v[i]));
+		len = (long)json_array_size(in->v[i]);
+		k = a < 0 ? a + len : a;
+		if (k < 0 || k >= len)
+			return sk_err_set(err, EINVAL, "array index out of bounds: index %ld, length %ld",
+					  a, len);
+		jv_push(out, json_array_get(in->v[i], (size_t)k));
+	}
+	return 0;
+}
+
+static void jp_field(const char *name, struct jp_values *in, struct jp_values *out)
+{
+	for (size_t i = 0; i < in->n; i++) {
+		if (!strcmp(name, "*")) {
+			jp_children(in->v[i], out);
+		} else if (json_is_object(in->v[i])) {
+			json_t *v = json_object_get(in->v[i], name);
+
+			if (v)
+				jv_push(out, v);
+		}
+	}
+}
+
+/* One bracket step at p ("[...]"); *next gets the text after it. */
+static int jp_bracket(const char *p, json_t *root, struct jp_values *cur, struct jp_values *next,
+		      const char **rest, sk_err *err)
+{
+	const char *close;
+	_cleanup_free_ char *inner = NULL;
+
+	if (p[1] == '?' && p[2] == '(') {
+		close = strstr(p, ")]");
+		if (!close)
+			return sk_err_set(err, EINVAL, "unclosed filter");
+		inner = sk_strndup(p + 3, (size_t)(close - p - 3));
+		*rest = close + 2;
+		return jp_filter(inner, root, cur, next, err);
+	}
+	close = strchr(p, ']');
+	if (!close)
+		return sk_err_set(err, EINVAL, "unclosed array expect ]");
+	inner = sk_strndup(p + 1, (size_t)(close - p - 1));
+	*rest = close + 1;
+	if (!strcmp(inner, "*")) {
+		for (size_t i = 0; i < cur->n; i++) {
+			if (!json_is_array(cur->v[i]) && !json_is_object(cur->v[i]))
+				continue;
+			jp_children(cur->v[i], next);
+		}
+		return 0;
+	}
+	if (inner[0] == '\'') {
+		_cleanup_free_ char *key = jp_unquote(inner, strlen(inner));
+
+		jp_field(key, cur, next);
+		return 0;
+	}
+	return jp_index(inner, cur, next, err);
+}
+
+/* A field name after '.', with "\." standing for a dot in it. */
+static char *jp_name(const char *p, const char **rest)
+{
+	sk_buf b;
+
+	sk_buf_init(&b);
+	sk_buf_puts(&b, "");
+	while (*p && *p != '.' && *p != '[') {
+		if (*p == '\\' && p[1])
+			p++;
+		sk_buf_putc(&b, *p++);
+	}
+	*rest = p;
+	return sk_buf_steal(&b);
+}
+
+static int jp_eval_path(const char *path, json_t *root, json_t *cur, struct jp_values *out,
+			sk_err *err)
+{
+	struct jp_values vals = {0};
+	const char *p = path;
+
+	jv_push(&vals, *p == '$' ? root : cur);
+	if (*p == '$' || *p == '@')
+		p++;
+	while (*p) {
+		struct jp_values next = {0};
+
+		if (p[0] == '.' && p[1] == '.') {
+			for (size_t i = 0; i < vals.n; i++)
+				jp_recursive(vals.v[i], &next, 0);
+			p += 1; /* the second '.' starts the field step */
+		} else if (*p == '.') {
+			_cleanup_free_ char *name = jp_name(p + 1, &p);
+
+			if (*name)
+				jp_field(name, &vals, &next);
+			else
+				for (size_t i = 0; i < vals.n; i++)
+					jv_push(&next, vals.v[i]);
+		} else if (*p == '[') {
+			if (jp_bracket(p, root, &vals, &next, &p, err) < 0) {
+				jv_free(&vals);
+				jv_free(&next);
+				return -1;
+			}
+		} else {
+			jv_free(&vals);
+			return sk_err_set(err, EINVAL, "unrecognized character in action: %c", *p);
+		}
+		jv_free(&vals);
+		vals = next;
+	}
+	*out = vals;
+	return 0;
+}
+
+static void json_compact_go(json_t *v, sk_buf *out, int depth)
+{
+	size_t i;
+	json_t *item;
+
+	if (json_is_object(v) && depth < API_MAX_DEPTH * 2) {
+		_cleanup_free_ const char **keys = sorted_keys(v, byte_cmp);
+
+		sk_buf_putc(out, '{');
+		for (i = 0; keys[i]; i++) {
+			if (i)
+				sk_buf_putc(out, ',');
+			json_string_go(out, keys[i]);
+			sk_buf_putc(out, ':');
+			json_compact_go(json_object_get(v, keys[i]), out, depth + 1);
+		}
+		sk_buf_putc(out, '}');
+	} else if (json_is_array(v) && depth < API_MAX_DEPTH * 2) {
+		sk_buf_putc(out, '[');
+		json_array_foreach (v, i, item) {
+			if (i)
+				sk_buf_putc(out, ',');
+			json_compact_go(item, out, depth + 1);
+		}
+		sk_buf_putc(out, ']');
+	} else {
+		json_dump_go(v, out, 0);
+	}
+}
+
+static void jp_print(json_t *v, sk_buf *out)
+{
+	if (json_is_string(v)) {
+		sk_buf_puts(out, json_string_value(v));
+	} else if (json_is_real(v)) {
+		/* fmt's %v of a float64 */
+		char digits[32];
+		int dp;
+		double a = fabs(json_real_value(v));
+
+		if (a == 0) {
+			sk_buf_puts(out, "0");
+			return;
+		}
+		if (json_real_value(v) < 0)
+			sk_buf_putc(out, '-');
+		shortest_digits(a, digits, sizeof(digits), &dp);
+		if (dp - 1 < -4 || dp - 1 >= 21)
+			format_exp(out, digits, dp);
+		else
+			format_fixed(out, digits, dp);
+	} else if (json_is_null(v)) {
+		sk_buf_puts(out, "<nil>");
+	} else {
+		json_compact_go(v, out, 0);
+	}
+}
+
+static int jp_exec(struct jp_template *t, size_t from, size_t to, json_t *root, json_t *cur,
+		   sk_buf *out, sk_err *err)
+{
+	for (size_t i = from; i < to; i++) {
+		struct jp_node *n = &t->nodes[i];
+		struct jp_values vals = {0};
+
+		if (n->kind == JP_TEXT) {
+			sk_buf_puts(out, n->text);
+			continue;
+		}
+		if (n->kind == JP_END)
+			return sk_err_set(err, EINVAL, "not in range, nothing to end");
+		if (jp_eval_path(n->text, root, cur, &vals, err) < 0)
+			return -1;
+		if (n->kind == JP_EXPR) {
+			for (size_t k = 0; k < vals.n; k++) {
+				if (k)
+					sk_buf_putc(out, ' ');
+				jp_print(vals.v[k], out);
+			}
+			jv_free(&vals);
+			continue;
+		}
+		/* range: the body runs for each value, up to the matching end */
+		size_t end = i + 1;
+		int depth = 1;
+
+		for (; end < to; end++) {
+			depth += t->nodes[end].kind == JP_RANGE;
+			depth -= t->nodes[end].kind == JP_END;
+			if (depth == 0)
+				break;
+		}
+		if (end >= to) {
+			jv_free(&vals);
+			return sk_err_set(err, EINVAL, "unclosed range");
+		}
+		if (vals.n == 1 && json_is_array(vals.v[0])) {
+			json_t *arr = vals.v[0];
+
+			vals.n = 0;
+			jp_children(arr, &vals);
+		}
+		for (size_t k = 0; k < vals.n; k++) {
+			if (jp_exec(t, i + 1, end, root, vals.v[k], out, err) < 0) {
+				jv_free(&vals);
+				return -1;
+			}
+		}
+		jv_free(&vals);
+		i = end;
+	}
+	return 0;
+}
+
+int api_jsonpath(const char *tmpl, json_t *root, sk_buf *out, sk_err *err)
+{
+	struct jp_template t;
+	sk_buf b;
+	int r;
+
+	if (jp_parse(tmpl, &t, err) < 0) {
+		char why[SK_ERR_MSG_MAX];
+
+		jp_free(&t);
+		snprintf(why, sizeof(why), "%s", err->msg);
+		return sk_err_set(err, EINVAL, "error parsing jsonpath %s, %s", tmpl, why);
+	}
+	sk_buf_init(&b);
+	r = jp_exec(&t, 0, t.n, root, root, &b, err);
+	jp_free(&t);
+	if (r < 0) {
+		sk_buf_free(&b);
+		return sk_err_wrap(err, "error executing jsonpath \"%s\": Error executing template",
+				   tmpl);
+	}
+	sk_buf_puts(out, b.data ? b.data : "");
+	sk_buf_free(&b);
+	return 0;
 }

@@ -283,10 +283,16 @@ static void print_items(struct get_run *g, bool single)
 		item = json_pack("{s:s,s:O,s:s,s:{s:s}}", "apiVersion", "v1", "items", g->items,
 				 "kind", "List", "metadata", "resourceVersion", "");
 	}
-	if (g->o->out == CLI_OUT_YAML)
+	if (g->o->out == CLI_OUT_YAML) {
 		api_yaml_dump(item, &g->out);
-	else
+	} else if (g->o->out == CLI_OUT_JSONPATH) {
+		sk_err err = {0};
+
+		if (api_jsonpath(strchr(g->o->output, '=') + 1, item, &g->out, &err) < 0)
+			sk_buf_printf(&g->errors, "skiff: error: %s\n", err.msg);
+	} else {
 		api_json_dump(item, &g->out);
+	}
 	if (item != json_array_get(g->items, 0))
 		json_decref(item);
 }

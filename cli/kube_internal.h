@@ -140,7 +140,14 @@ int cli_object_target(struct cli_client *c, json_t *obj, const char *source, str
 		      sk_err *err);
 
 /* ---- printing (cli/output.c) ---------------------------------------------- */
-enum cli_output { CLI_OUT_TABLE, CLI_OUT_WIDE, CLI_OUT_YAML, CLI_OUT_JSON, CLI_OUT_NAME };
+enum cli_output {
+	CLI_OUT_TABLE,
+	CLI_OUT_WIDE,
+	CLI_OUT_YAML,
+	CLI_OUT_JSON,
+	CLI_OUT_NAME,
+	CLI_OUT_JSONPATH, /* -o jsonpath=TEMPLATE (get only) */
+};
 int cli_output_parse(const char *s, enum cli_output *out, sk_err *err);
 
 struct cli_table_opts {

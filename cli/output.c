@@ -22,6 +22,10 @@ int cli_output_parse(const char *s, enum cli_output *out, sk_err *err)
 	*out = CLI_OUT_TABLE;
 	if (!s || !*s)
 		return 0;
+	if (sk_startswith(s, "jsonpath=")) {
+		*out = CLI_OUT_JSONPATH;
+		return 0;
+	}
 	for (size_t i = 0; i < SK_ARRAY_SIZE(formats); i++) {
 		if (!strcmp(s, formats[i].name)) {
 			*out = formats[i].v;
@@ -30,7 +34,7 @@ int cli_output_parse(const char *s, enum cli_output *out, sk_err *err)
 	}
 	return sk_err_set(err, EINVAL,
 			  "error: unable to match a printer suitable for the output format \"%s\", "
-			  "allowed formats are: json,name,wide,yaml",
+			  "allowed formats are: json,jsonpath,name,wide,yaml",
 			  s);
 }
 
