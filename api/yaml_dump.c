@@ -1340,8 +1340,12 @@ static int jp_parse_action(struct jp_template *t, const char *s, size_t len, sk_
 		jp_add(t, JP_TEXT, jp_unquote(s, len));
 	} else if (len == 3 && !strncmp(s, "end", 3)) {
 		jp_add(t, JP_END, NULL);
-	} else if (len > 6 && !strncmp(s, "range ", 6)) {
-		jp_add(t, JP_RANGE, sk_strndup(s + 6, len - 6));
+	} else if (len > 5 && !strncmp(s, "range", 5) && (s[5] == ' ' || s[5] == '.')) {
+		size_t skip = s[5] == ' ' ? 6 : 5;
+
+		while (skip < len && s[skip] == ' ')
+			skip++;
+		jp_add(t, JP_RANGE, sk_strndup(s + skip, len - skip));
 	} else if (len > 0 && (s[0] == '.' || s[0] == '$' || s[0] == '@')) {
 		jp_add(t, JP_EXPR, sk_strndup(s, len));
 	} else {
@@ -1438,7 +1442,7 @@ static void jp_recursive(json_t *v, struct jp_values *out, int depth)
 
 static const char *jp_type(json_t *v)
 {
-	return json_is_object(v) ? "map[string]interface {}"
+	return json_is_object(v)    ? "map[string]interface {}"
 	       : json_is_string(v)  ? "string"
 	       : json_is_integer(v) ? "int64"
 	       : json_is_real(v)    ? "float64"
@@ -1453,7 +1457,7 @@ static bool jp_compare(json_t *l, const char *op, json_t *r)
 	if (json_is_string(l) && json_is_string(r))
 		c = strcmp(json_string_value(l), json_string_value(r));
 	else if (json_is_number(l) && json_is_number(r))
-		c = json_number_value(l) < json_number_value(r)   ? -1
+		c = json_number_value(l) < json_number_value(r)	  ? -1
 		    : json_number_value(l) > json_number_value(r) ? 1
 								  : 0;
 	else if (json_is_boolean(l) && json_is_boolean(r))
@@ -1535,7 +1539,8 @@ static int jp_filter(const char *expr, json_t *root, struct jp_values *in, struc
 				return -1;
 			}
 			if (!op) {
-				keep = lv.n > 0 && !json_is_false(lv.v[0]) && !json_is_null(lv.v[0]);
+				keep = lv.n > 0 && !json_is_false(lv.v[0]) &&
+				       !json_is_null(lv.v[0]);
 			} else {
 				lit = jp_literal(right);
 				keep = lv.n > 0 && lit && jp_compare(lv.v[0], op, lit);
@@ -1585,12 +1590,14 @@ static int jp_index(const char *spec, struct jp_values *in, struct jp_values *ou
 		long len, k;
 
 		if (!json_is_array(in->v[i]))
-			return sk_err_set(err, EINVAL, "%s is not array or slice", jp_type(in->v[i]));
+			return sk_err_set(err, EINVAL, "%s is not array or slice",
+					  jp_type(in->v[i]));
 		len = (long)json_array_size(in->v[i]);
 		k = a < 0 ? a + len : a;
 		if (k < 0 || k >= len)
-			return sk_err_set(err, EINVAL, "array index out of bounds: index %ld, length %ld",
-					  a, len);
+			return sk_err_set(err, EINVAL,
+					  "array index out of bounds: index %ld, length %ld", a,
+					  len);
 		jv_push(out, json_array_get(in->v[i], (size_t)k));
 	}
 	return 0;

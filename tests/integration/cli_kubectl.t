@@ -145,6 +145,10 @@ same "describe node" describe node node-a
 same "get nodes -o wide" get nodes -o wide
 same "describe pod bound to a node" describe pod bound
 same "describe cm" describe cm settings
+same "jsonpath names" get pods -o 'jsonpath={.items[*].metadata.name}'
+same "jsonpath range" get pods -o 'jsonpath={range .items[*]}{.metadata.name}{"\t"}{.status.phase}{"\n"}{end}'
+same "jsonpath filter" get svc -o 'jsonpath={.items[?(@.metadata.name=="test-service")].spec.ports[0].targetPort}'
+same "jsonpath map" get pod web -o 'jsonpath={.metadata.labels}{.metadata.annotations.team}'
 same "api-resources" api-resources
 same "api-resources -o wide" api-resources -o wide
 same "api-resources --namespaced=false" api-resources --namespaced=false

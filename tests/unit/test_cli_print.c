@@ -97,5 +97,56 @@ int main(void)
 			json_decref(q);
 		}
 	}
+	{
+		/* each rule below was checked against kubectl 1.33 on a live
+		 * object (tests/integration/cli_kubectl.t compares more) */
+		json_error_t je;
+		json_t *obj = json_loads("{\"kind\":\"List\",\"items\":[{\"metadata\":{\"name\":"
+					 "\"a\",\"labels\":{\"x\":\"<1>\"}},"
+					 "\"spec\":{\"n\":2,\"ports\":[{\"port\":80},{\"port\":443}"
+					 "]},\"status\":{\"phase\":\"Running\"}},"
+					 "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"n\":0.5},"
+					 "\"status\":{\"phase\":\"Pending\"}}]}",
+					 0, &je);
+		static const char *const cases[][2] = {
+			{"{.items[*].metadata.name}", "a b"},
+			{"{range .items[*]}{.metadata.name}{\"\\t\"}{.status.phase}{\"\\n\"}{end}",
+			 "a\tRunning\nb\tPending\n"},
+			{"{range.items[*]}[{.metadata.name}]{end}", "[a][b]"},
+			{"{.items[?(@.status.phase==\"Pending\")].metadata.name}", "b"},
+			{"{.items[?(@.spec.ports)].metadata.name}", "a"},
+			{"{.items[0].metadata.labels}", "{\"x\":\"\\u003c1\\u003e\"}"},
+			{"{.items[0].spec.ports[*].port} {.items[-1].spec.n}", "80 443 0.5"},
+			{"{.items[0].spec.ports[1:].port}{.missing}|{..port}", "443|80 443"},
+			{"{$.kind}{'\\n'}", "List\n"},
+		};
+
+		for (size_t i = 0; obj && i < SK_ARRAY_SIZE(cases); i++) {
+			sk_buf out;
+			sk_err err = {0};
+
+			sk_buf_init(&out);
+			ok(api_jsonpath(cases[i][0], obj, &out, &err) == 0, "jsonpath %s runs",
+			   cases[i][0]);
+			is_str(out.data ? out.data : "", cases[i][1],
+			       "jsonpath %s prints as kubectl", cases[i][0]);
+			sk_buf_free(&out);
+		}
+		{
+			sk_buf out;
+			sk_err err = {0};
+
+			sk_buf_init(&out);
+			ok(api_jsonpath("{.items[5]}", obj, &out, &err) < 0,
+			   "index out of bounds fails");
+			like(err.msg, "array index out of bounds: index 5, length 2",
+			     "with kubectl's words");
+			ok(api_jsonpath("{.items", obj, &out, &err) < 0, "unclosed action fails");
+			is_str(err.msg, "error parsing jsonpath {.items, unclosed action",
+			       "parse error");
+			sk_buf_free(&out);
+		}
+		json_decref(obj);
+	}
 	return done_testing();
 }
