@@ -131,24 +131,76 @@ static enum jt jtype(json_t *j)
 	}
 }
 
-/* fmt.Sprintf("%v") of a scalar, which Go uses to sort and compare list
- * elements and merge keys. */
+/* fmt.Sprintf("%v") of a decoded JSON value, which Go uses to sort and
+ * compare list elements and merge keys, and prints in its errors: maps as
+ * map[k:v ...] with sorted keys, lists as [a b]. */
+static void go_v_into(sk_buf *b, json_t *j, int depth)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (depth > API_MAX_DEPTH) {
+		sk_buf_puts(b, "...");
+		return;
+	}
+	switch (j ? json_typeof(j) : JSON_NULL) {
+	case JSON_STRING:
+		sk_buf_puts(b, json_string_value(j));
+		break;
+	case JSON_INTEGER:
+		sk_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+		break;
+	case JSON_REAL:
+		sk_buf_printf(b, "%.15g", json_real_value(j));
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		sk_buf_puts(b, json_is_true(j) ? "true" : "false");
+		break;
+	case JSON_NULL:
+		sk_buf_puts(b, "<nil>");
+		break;
+	case JSON_ARRAY:
+		sk_buf_putc(b, '[');
+		json_array_foreach (j, i, v) {
+			if (i)
+				sk_buf_putc(b, ' ');
+			go_v_into(b, v, depth + 1);
+		}
+		sk_buf_putc(b, ']');
+		break;
+	case JSON_OBJECT: {
+		json_t *keys = json_array();
+		json_object_foreach (j, key, v)
+			json_array_append_new(keys, json_string(key));
+		for (size_t a = 1; a < json_array_size(keys); a++)
+			for (size_t c = a;
+			     c > 0 && strcmp(json_string_value(json_array_get(keys, c)),
+					     json_string_value(json_array_get(keys, c - 1))) < 0;
+			     c--) {
+				json_t *t = json_incref(json_array_get(keys, c));
+				json_array_set(keys, c, json_array_get(keys, c - 1));
+				json_array_set_new(keys, c - 1, t);
+			}
+		sk_buf_puts(b, "map[");
+		json_array_foreach (keys, i, v) {
+			sk_buf_printf(b, "%s%s:", i ? " " : "", json_string_value(v));
+			go_v_into(b, json_object_get(j, json_string_value(v)), depth + 1);
+		}
+		sk_buf_putc(b, ']');
+		json_decref(keys);
+		break;
+	}
+	}
+}
+
 static char *go_v(json_t *j)
 {
-	switch (jtype(j)) {
-	case JT_STR:
-		return sk_strdup(json_string_value(j));
-	case JT_INT:
-		return sk_asprintf("%" JSON_INTEGER_FORMAT, json_integer_value(j));
-	case JT_REAL:
-		return sk_asprintf("%.15g", json_real_value(j));
-	case JT_BOOL:
-		return sk_strdup(json_is_true(j) ? "true" : "false");
-	case JT_NULL:
-		return sk_strdup("<nil>");
-	default:
-		return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-	}
+	sk_buf b = {0};
+
+	go_v_into(&b, j, 0);
+	return sk_buf_steal(&b);
 }
 
 /* Go's == on interface values: same dynamic type and value. */
@@ -171,6 +223,14 @@ struct diffopts {
 };
 
 #define bad(s, ...) sk_err_set((s)->err, EINVAL, __VA_ARGS__)
+
+/* mergepatch.ErrNoMergeKey */
+static int no_merge_key(struct smp *s, json_t *item, const char *key)
+{
+	_cleanup_free_ char *m = go_v(item);
+
+	return bad(s, "map: %s does not contain declared merge key: %s", m, key);
+}
 
 /* The common element type of two lists (sliceElementType); -1 with an
  * error for mixed types or lists of lists, JT_NULL for no elements. */
@@ -243,7 +303,7 @@ static json_t *normalize_slice_order(struct smp *s, json_t *to_sort, json_t *ord
 				if (!json_is_object(v) || !json_object_get(v, key)) {
 					json_decref(keep);
 					json_decref(del);
-					bad(s, "map does not contain declared merge key: %s", key);
+					no_merge_key(s, v, key);
 					return NULL;
 				}
 			}
@@ -332,7 +392,7 @@ static int partition(struct smp *s, json_t *merged, json_t *by, const char *key,
 			if (!kv) {
 				json_decref(*in);
 				json_decref(*out);
-				return bad(s, "map does not contain declared merge key: %s", key);
+				return no_merge_key(s, v, key);
 			}
 			found = false;
 			json_array_foreach (by, bi, b)
@@ -349,6 +409,7 @@ static int partition(struct smp *s, json_t *merged, json_t *by, const char *key,
 /* ---- applying a patch (mergeMap and friends) ----------------------------- */
 
 static int merge_map(struct smp *s, json_t **orig, json_t *patch, const struct smp_type *t);
+static bool remove_directives(json_t *j, int depth);
 
 static json_t *delete_from_slice(json_t *cur, json_t *del)
 {
@@ -378,7 +439,7 @@ static int special_elements(struct smp *s, json_t **o, json_t **p, json_t *patch
 			json_t *kv = json_object_get(v, key);
 			if (!kv) {
 				json_decref(plain);
-				return bad(s, "map does not contain declared merge key: %s", key);
+				return no_merge_key(s, v, key);
 			}
 			for (size_t j = 0; j < json_array_size(*o);) {
 				if (go_eq(mkey(json_array_get(*o, j), key), kv))
@@ -393,8 +454,8 @@ static int special_elements(struct smp *s, json_t **o, json_t **p, json_t *patch
 			return bad(s, "merging lists cannot yet be specified in the patch");
 		} else {
 			json_decref(plain);
-			return bad(s, "unknown patch type: %s in a list",
-				   ds ? ds : "(not a string)");
+			_cleanup_free_ char *m = go_v(v), *dv = go_v(d);
+			return bad(s, "unknown patch type: %s in map: %s", dv, m);
 		}
 	}
 	if (replace) {
@@ -450,7 +511,7 @@ static json_t *merge_slice(struct smp *s, json_t *orig, json_t *patch, const str
 			json_t *kv = json_object_get(v, f->key);
 			ssize_t at;
 			if (!json_is_object(v) || !kv) {
-				bad(s, "map does not contain declared merge key: %s", f->key);
+				no_merge_key(s, v, f->key);
 				goto fail;
 			}
 			at = list_index(merged, v, f->key, JT_OBJ);
@@ -523,8 +584,7 @@ static int retain_keys(struct smp *s, json_t *orig, json_t *patch)
 		    sk_startswith(key, SET_ORDER) || listed)
 			continue;
 		json_decref(rk);
-		return bad(s, "invalid patch format of retainKeys: \"%s\" is not in $retainKeys",
-			   key);
+		return bad(s, "invalid patch format of retainKeys");
 	}
 	json_object_foreach_safe (orig, tmp, key, v) {
 		json_t *want = json_string(key);
@@ -574,16 +634,20 @@ static int check_order(struct smp *s, json_t *plist, json_t *order, const char *
 			continue;
 		}
 		if (key && (!mkey(a, key) || !mkey(b, key))) {
+			int r = no_merge_key(s, mkey(a, key) ? b : a, key);
 			json_decref(nd);
-			return bad(s, "map does not contain declared merge key: %s", key);
+			return r;
 		}
 		if (key ? go_eq(mkey(a, key), mkey(b, key)) : go_eq(a, b))
 			pi++;
 		oi++;
 	}
 	json_decref(nd);
-	if (pi < np)
-		return bad(s, "the order in the patch list doesn't match the %s list", SET_ORDER);
+	if (pi < np) {
+		_cleanup_free_ char *a = go_v(plist), *b = go_v(order);
+		return bad(s, "The order in patch list:\n%s\n doesn't match %s list:\n%s\n", a,
+			   SET_ORDER, b);
+	}
 	return 0;
 }
 
@@ -608,9 +672,10 @@ static int apply_one_order(struct smp *s, json_t *orig, json_t *patch, const cha
 		return -1;
 	if (olist && !plist)
 		merged = json_incref(olist);
-	else if (!olist && plist)
+	else if (!olist && plist) {
 		merged = json_incref(plist);
-	else if (olist && plist)
+		remove_directives(merged, 0);
+	} else if (olist && plist)
 		merged = merge_slice_handler(s, olist, plist, f, false);
 	else
 		return 0;
@@ -666,6 +731,65 @@ static int set_element_order(struct smp *s, json_t *orig, json_t *patch, const s
 	return 0;
 }
 
+/* discardNullValuesFromPatch */
+static void discard_nulls(json_t *j, int depth)
+{
+	const char *key;
+	json_t *v, *tmp;
+	size_t i;
+
+	if (depth > API_MAX_DEPTH * 4)
+		return;
+	if (json_is_object(j)) {
+		json_object_foreach_safe (j, tmp, key, v) {
+			if (json_is_null(v))
+				json_object_del(j, key);
+			else
+				discard_nulls(v, depth + 1);
+		}
+	} else if (json_is_array(j)) {
+		json_array_foreach (j, i, v)
+			discard_nulls(v, depth + 1);
+	}
+}
+
+/* removeDirectives: a patch value taken as is loses every map that
+ * carries "$patch" (at any depth); false when the value itself is one. */
+static bool remove_directives(json_t *j, int depth)
+{
+	const char *key;
+	json_t *v, *tmp;
+
+	if (depth > API_MAX_DEPTH * 4)
+		return true;
+	if (json_is_object(j)) {
+		if (json_object_get(j, DIRECTIVE))
+			return false;
+		json_object_foreach_safe (j, tmp, key, v)
+			if (!remove_directives(v, depth + 1))
+				json_object_del(j, key);
+	} else if (json_is_array(j)) {
+		for (size_t i = 0; i < json_array_size(j);) {
+			if (remove_directives(json_array_get(j, i), depth + 1))
+				i++;
+			else
+				json_array_remove(j, i);
+		}
+	}
+	return true;
+}
+
+/* Set orig[k] to a patch value taken as is. */
+static void take_value(struct smp *s, json_t *orig, const char *k, json_t *pv)
+{
+	if (s->ignore_nulls)
+		discard_nulls(pv, 0);
+	if (remove_directives(pv, 0))
+		json_object_set(orig, k, pv);
+	else
+		json_object_del(orig, k);
+}
+
 static int merge_entry(struct smp *s, json_t *orig, const char *key, json_t *pv,
 		       const struct smp_type *t)
 {
@@ -690,15 +814,11 @@ static int merge_entry(struct smp *s, json_t *orig, const char *key, json_t *pv,
 			return 0;
 	}
 	ov = json_object_get(orig, k);
-	if (!ov) {
-		/* Go would store the deletion list itself here; nothing to
-		 * delete from is nothing to do (docs/api.md). */
+	if (!ov || jtype(ov) != jtype(pv)) {
+		/* A new value: nothing to delete from, nothing for its nulls
+		 * to delete, no list for its directives to act on. */
 		if (!delete_list)
-			json_object_set(orig, k, pv);
-		return 0;
-	}
-	if (jtype(ov) != jtype(pv)) {
-		json_object_set(orig, k, pv);
+			take_value(s, orig, k, pv);
 		return 0;
 	}
 	f = lookup(t, k);
@@ -722,7 +842,7 @@ static int merge_entry(struct smp *s, json_t *orig, const char *key, json_t *pv,
 		json_object_set_new(orig, k, merged);
 		return 0;
 	}
-	json_object_set(orig, k, pv);
+	take_value(s, orig, k, pv);
 	return 0;
 }
 
@@ -746,8 +866,8 @@ static int merge_map(struct smp *s, json_t **origp, json_t *patch, const struct 
 			*origp = json_object();
 			return 0;
 		}
-		return bad(s, "unknown patch type: %s in map",
-			   json_is_string(d) ? json_string_value(d) : "(not a string)");
+		_cleanup_free_ char *m = go_v(patch), *dv = go_v(d);
+		return bad(s, "unknown patch type: %s in map: %s", dv, m);
 	}
 	if (++s->depth > API_MAX_DEPTH * 2) {
 		s->depth--;
@@ -757,8 +877,14 @@ static int merge_map(struct smp *s, json_t **origp, json_t *patch, const struct 
 		s->depth--;
 		return -1;
 	}
+	/* Go visits the keys in random order; deletion lists go first here,
+	 * which is one of its orders and what clients mean. */
 	json_object_foreach (patch, key, v)
-		keys = sk_strv_push(keys, key);
+		if (sk_startswith(key, DELETE_PRIMITIVE))
+			keys = sk_strv_push(keys, key);
+	json_object_foreach (patch, key, v)
+		if (!sk_startswith(key, DELETE_PRIMITIVE))
+			keys = sk_strv_push(keys, key);
 	for (size_t i = 0; keys && keys[i] && ret == 0; i++) {
 		json_t *pv = json_object_get(patch, keys[i]);
 		if (pv)
@@ -885,8 +1011,10 @@ static int diff_maps_list(struct smp *s, json_t *orig, json_t *mod, const struct
 	for (size_t i = 0; i < no + nm && ret == 0; i++) {
 		json_t *a = json_array_get(os, i < no ? i : 0),
 		       *b = json_array_get(ms, i < nm ? i : 0);
-		if ((i < no && !mkey(a, key)) || (i < nm && !mkey(b, key)))
-			ret = bad(s, "map does not contain declared merge key: %s", key);
+		if (i < no && !mkey(a, key))
+			ret = no_merge_key(s, a, key);
+		else if (i < nm && !mkey(b, key))
+			ret = no_merge_key(s, b, key);
 	}
 	while (ret == 0 && (oi < no || mi < nm)) {
 		json_t *oe = json_array_get(os, oi), *me = json_array_get(ms, mi);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 
 #include "../../api/api.h"
+#include "apply_golden.h"
+#include "smp_golden.h"
 #include "tap.h"
 
 static json_t *J(const char *s)
@@ -470,11 +472,54 @@ static void test_apply(void)
 	json_decref(mod);
 }
 
+/* kubectl 1.33's own apply patches (apply_golden.h): skiff computes the
+ * same patch from the same live object and configuration. */
+static void test_apply_golden(void)
+{
+	for (size_t i = 0; i < SK_ARRAY_SIZE(APPLY_GOLDEN); i++) {
+		const api_kind *k = api_kind_by_kind(NULL, APPLY_GOLDEN[i].kind);
+		json_t *live = J(APPLY_GOLDEN[i].live), *cfg = J(APPLY_GOLDEN[i].config);
+		json_t *want = J(APPLY_GOLDEN[i].patch), *orig = NULL, *mod, *got = NULL;
+		const char *la = api_meta_annotation(live, API_LAST_APPLIED);
+		sk_err err = {0};
+
+		if (la)
+			orig = J(la);
+		mod = api_apply_modified(cfg);
+		if (api_apply_patch(k, orig, mod, live, &got, &err) < 0) {
+			ok(0, "kubectl golden apply %zu (%s): %s", i, APPLY_GOLDEN[i].kind,
+			   err.msg);
+		} else {
+			_cleanup_free_ char *g = dump(got), *w = dump(want);
+			is_str(g, w, "kubectl golden apply %zu (%s)", i, APPLY_GOLDEN[i].kind);
+		}
+		json_decref(live);
+		json_decref(cfg);
+		json_decref(want);
+		json_decref(orig);
+		json_decref(mod);
+		json_decref(got);
+	}
+}
+
+/* kubectl 1.33's strategic merge patch (smp_golden.h). */
+static void test_smp_golden(void)
+{
+	for (size_t i = 0; i < SK_ARRAY_SIZE(SMP_GOLDEN); i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "kubectl golden smp %zu (%s)", i, SMP_GOLDEN[i].kind);
+		check_patch(SMP, api_kind_by_kind(NULL, SMP_GOLDEN[i].kind), SMP_GOLDEN[i].doc,
+			    SMP_GOLDEN[i].patch, SMP_GOLDEN[i].want, name);
+	}
+}
+
 int main(void)
 {
 	test_merge_patch();
 	test_json_patch();
 	test_smp();
 	test_apply();
+	test_apply_golden();
+	test_smp_golden();
 	return done_testing();
 }
