@@ -173,8 +173,58 @@ static void remember_rv(struct get_run *g, json_t *doc)
 	}
 }
 
-static void print_table(struct get_run *g, const struct cli_resource *r, json_t *table,
+static void print_table_rows(struct get_run *g, const struct cli_resource *r, json_t *table,
+			     bool *header_done);
+
+/* A server that ignores as=Table sends the list or the object itself;
+ * kubectl then prints NAME and AGE from the metadata. */
+static json_t *fallback_table(json_t *doc)
+{
+	json_t *items = json_object_get(doc, "items"), *item;
+	json_t *rows = json_array();
+	int64_t now = sk_now_ns() / 1000000000;
+	size_t i;
+
+	if (!json_is_array(items)) {
+		items = json_array();
+		json_array_append(items, doc);
+	} else {
+		json_incref(items);
+	}
+	json_array_foreach (items, i, item) {
+		char age[32];
+		int64_t t;
+		const char *ts = cli_meta(item, "creationTimestamp");
+
+		if (!ts || sk_parse_rfc3339(ts, &t) < 0)
+			snprintf(age, sizeof(age), "<unknown>");
+		else
+			api_human_duration(now - t, age, sizeof(age));
+		json_array_append_new(
+			rows, json_pack("{s:[s,s],s:{s:O}}", "cells", cli_meta(item, "name") ?: "",
+					age, "object", "metadata",
+					json_object_get(item, "metadata") ?: json_object()));
+	}
+	json_decref(items);
+	return json_pack("{s:s,s:[{s:s,s:s,s:s,s:i},{s:s,s:s,s:s,s:i}],s:o}", "kind", "Table",
+			 "columnDefinitions", "name", "Name", "type", "string", "format", "name",
+			 "priority", 0, "name", "Age", "type", "string", "format", "", "priority",
+			 0, "rows", rows);
+}
+
+static void print_table(struct get_run *g, const struct cli_resource *r, json_t *doc,
 			bool *header_done)
+{
+	json_t *table = sk_streq(json_string_value(json_object_get(doc, "kind")), "Table")
+				? json_incref(doc)
+				: fallback_table(doc);
+
+	print_table_rows(g, r, table, header_done);
+	json_decref(table);
+}
+
+static void print_table_rows(struct get_run *g, const struct cli_resource *r, json_t *table,
+			     bool *header_done)
 {
 	_cleanup_free_ char *kind = g->with_kind ? cli_resource_kind_name(r) : NULL;
 	struct cli_table_opts to = {.wide = g->o->out == CLI_OUT_WIDE,
