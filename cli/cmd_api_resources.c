@@ -6,6 +6,11 @@
 
 #include <errno.h>
 
+#define USAGE                                                                                   \
+	"usage: skiff api-resources [-o wide|name] [--namespaced=true|false] [--api-group=G]\n" \
+	"                           [--verbs=V,...] [--sort-by=name|kind] [--no-headers]\n"     \
+	"Print the resource types the server supports, from discovery.\n"
+
 struct ar_opts {
 	const char *output, *api_group, *sort_by, *namespaced_s;
 	char **verbs;
@@ -109,7 +114,7 @@ static int cmd_api_resources(int argc, char **argv)
 	sk_err err = {0};
 	size_t n = 0;
 
-	if (cli_parse_flags(argc, argv, flags, &args, NULL, &err) < 0)
+	if (cli_parse_flags(argc, argv, flags, USAGE, &args, &err) < 0)
 		return cli_failf("error: %s", err.msg);
 	wide = sk_streq(o.output, "wide");
 	names = sk_streq(o.output, "name");

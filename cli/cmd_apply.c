@@ -8,6 +8,12 @@
 
 #include <errno.h>
 
+#define USAGE                                                                           \
+	"usage: skiff apply -f FILE|DIR|- [-R] [-o yaml|json|name]\n"                   \
+	"Create or update objects from files as kubectl's client-side apply does:\n"    \
+	"a missing object is created with the last-applied-configuration annotation,\n" \
+	"an existing one gets the three-way strategic merge patch.\n"
+
 #define APPLY_MANAGER "fieldManager=kubectl-client-side-apply"
 
 struct apply_opts {
@@ -149,7 +155,7 @@ static int cmd_apply(int argc, char **argv)
 	int rc = 1;
 	size_t i;
 
-	if (cli_parse_flags(argc, argv, flags, &args, NULL, &err) < 0) {
+	if (cli_parse_flags(argc, argv, flags, USAGE, &args, &err) < 0) {
 		cli_failf("error: %s", err.msg);
 		goto out;
 	}

@@ -5,6 +5,11 @@
 
 #include <errno.h>
 
+#define USAGE                                                                          \
+	"usage: skiff create -f FILE|DIR|- [-R] [-o yaml|json|name] [--save-config]\n" \
+	"       skiff create namespace NAME\n"                                         \
+	"Create objects from manifests (multi-document YAML or JSON) or a namespace.\n"
+
 struct create_opts {
 	const char *output;
 	enum cli_output out;
@@ -119,7 +124,7 @@ static int cmd_create(int argc, char **argv)
 	sk_err err = {0};
 	int rc;
 
-	if (cli_parse_flags(argc, argv, flags, &args, NULL, &err) < 0) {
+	if (cli_parse_flags(argc, argv, flags, USAGE, &args, &err) < 0) {
 		sk_strv_free(o.files);
 		return cli_failf("error: %s", err.msg);
 	}

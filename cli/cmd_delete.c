@@ -7,6 +7,13 @@
 #include "kube_internal.h"
 
 #include <errno.h>
+
+#define USAGE                                                                                      \
+	"usage: skiff delete (-f FILE | TYPE NAME... | TYPE/NAME... | TYPE -l SEL | TYPE --all)\n" \
+	"                    [--grace-period=N] [--now] [--force] "                                \
+	"[--cascade=background|foreground|orphan]\n"                                               \
+	"                    [--ignore-not-found] [--wait=false]\n"                                \
+	"Delete objects, then wait until they are gone.\n"
 #include <time.h>
 
 struct delete_opts {
@@ -249,7 +256,7 @@ static int cmd_delete(int argc, char **argv)
 	sk_err err = {0};
 	int rc;
 
-	if (cli_parse_flags(argc, argv, flags, &args, NULL, &err) < 0) {
+	if (cli_parse_flags(argc, argv, flags, USAGE, &args, &err) < 0) {
 		sk_strv_free(o.files);
 		return cli_failf("error: %s", err.msg);
 	}

@@ -8,6 +8,11 @@
 #include "kube_internal.h"
 
 #include <errno.h>
+
+#define USAGE                                                                       \
+	"usage: skiff describe (TYPE [NAME...] | TYPE/NAME... | -f FILE) [-l SEL] " \
+	"[--show-events=false]\n"                                                   \
+	"Show the details of objects, with their events, as kubectl describe does.\n"
 #include <inttypes.h>
 #include <strings.h>
 #include <time.h>
@@ -1840,7 +1845,7 @@ static int cmd_describe(int argc, char **argv)
 	sk_buf out;
 	int rc;
 
-	if (cli_parse_flags(argc, argv, flags, &args, NULL, &err) < 0) {
+	if (cli_parse_flags(argc, argv, flags, USAGE, &args, &err) < 0) {
 		sk_strv_free(files);
 		return cli_failf("error: %s", err.msg);
 	}

@@ -7,6 +7,15 @@
 
 #include <errno.h>
 
+#define USAGE                                                                                     \
+	"usage: skiff get (TYPE[,TYPE...] [NAME...] | TYPE/NAME... | all)\n"                      \
+	"                 [-o wide|yaml|json|name|jsonpath=TEMPLATE] [-l SEL] [--field-selector " \
+	"SEL]\n"                                                                                  \
+	"                 [-n NS | -A] [-w | --watch-only] [--show-labels] [-L KEY,...] "         \
+	"[--show-kind]\n"                                                                         \
+	"                 [--no-headers] [--ignore-not-found]\n"                                  \
+	"Display objects as kubectl get does (the server's tables).\n"
+
 #define TABLE_ACCEPT                                                                          \
 	"application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=" \
 	"meta.k8s.io,application/json"
@@ -524,7 +533,7 @@ static int cmd_get(int argc, char **argv)
 	sk_err err = {0};
 	int r;
 
-	if (cli_parse_flags(argc, argv, flags, &args, NULL, &err) < 0)
+	if (cli_parse_flags(argc, argv, flags, USAGE, &args, &err) < 0)
 		return cli_failf("error: %s", err.msg);
 	if (cli_output_parse(o.output, &o.out, &err) < 0)
 		return cli_fail(&err);

@@ -7,6 +7,17 @@
 
 #include <errno.h>
 
+#define LABEL_USAGE                                                                               \
+	"usage: skiff label (TYPE NAME... | TYPE/NAME... | TYPE -l SEL | TYPE --all | -f FILE)\n" \
+	"                   KEY=VAL... KEY-... [--overwrite] [--resource-version=RV] [-o ...]\n"  \
+	"Update the labels of objects.\n"
+#define ANNOTATE_USAGE                                                                        \
+	"usage: skiff annotate (TYPE NAME... | TYPE/NAME... | TYPE -l SEL | TYPE --all | -f " \
+	"FILE)\n"                                                                             \
+	"                      KEY=VAL... KEY-... [--overwrite] [--resource-version=RV] [-o " \
+	"...]\n"                                                                              \
+	"Update the annotations of objects.\n"
+
 struct label_opts {
 	bool annotate; /* annotate instead of label */
 	bool overwrite, all, list, recursive;
@@ -255,7 +266,8 @@ static int run_label(int argc, char **argv, bool annotate)
 	sk_err err = {0};
 	int rc = 1;
 
-	if (cli_parse_flags(argc, argv, flags, &args, NULL, &err) < 0) {
+	if (cli_parse_flags(argc, argv, flags, annotate ? ANNOTATE_USAGE : LABEL_USAGE, &args,
+			    &err) < 0) {
 		cli_failf("error: %s", err.msg);
 		goto out;
 	}

@@ -4,6 +4,10 @@
 #include "kube_internal.h"
 
 #include <errno.h>
+
+#define USAGE                                              \
+	"usage: skiff version [--client] [-o json|yaml]\n" \
+	"Print the client and the server versions.\n"
 #include <sys/utsname.h>
 
 static const char *const info_fields[] = {"major",
@@ -78,7 +82,7 @@ static int cmd_version(int argc, char **argv)
 	sk_buf out;
 	int rc = 0;
 
-	if (cli_parse_flags(argc, argv, flags, &args, NULL, &err) < 0)
+	if (cli_parse_flags(argc, argv, flags, USAGE, &args, &err) < 0)
 		return cli_failf("error: %s", err.msg);
 	if (output && strcmp(output, "json") && strcmp(output, "yaml"))
 		return cli_failf("error: --output must be 'yaml' or 'json'");

@@ -19,6 +19,12 @@ static const struct cli_flag global_flags[] = {
 	{0},
 };
 
+#define GLOBAL_USAGE                                                                              \
+	"\nConnection flags (any command): --kubeconfig FILE, --context NAME, -s/--server URL,\n" \
+	"  --token T, --certificate-authority FILE, --insecure-skip-tls-verify, -n/--namespace "  \
+	"NS,\n"                                                                                   \
+	"  --request-timeout DURATION\n"
+
 static const struct cli_flag *find_flag(const struct cli_flag *flags, const char *name, size_t len,
 					char short_name)
 {
@@ -119,8 +125,8 @@ static int parse_short(int argc, char **argv, int *i, const struct cli_flag *fla
 	return 0;
 }
 
-int cli_parse_flags(int argc, char **argv, const struct cli_flag *flags, char ***args, bool *help,
-		    sk_err *err)
+int cli_parse_flags(int argc, char **argv, const struct cli_flag *flags, const char *usage,
+		    char ***args, sk_err *err)
 {
 	_cleanup_strv_ char **pos = sk_calloc(1, sizeof(char *));
 	bool dashdash = false;
@@ -135,8 +141,11 @@ int cli_parse_flags(int argc, char **argv, const struct cli_flag *flags, char **
 		}
 		if (!strcmp(a, "--")) {
 			dashdash = true;
-		} else if (help && (!strcmp(a, "-h") || !strcmp(a, "--help"))) {
-			*help = true;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			/* the command layer may end here: nothing is open yet */
+			fputs(usage, stdout);
+			fputs(GLOBAL_USAGE, stdout);
+			exit(0);
 		} else if (a[1] == '-') {
 			r = parse_long(argc, argv, &i, flags, err);
 		} else {

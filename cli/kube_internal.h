@@ -39,9 +39,9 @@ extern struct cli_globals cli_globals;
 
 /* Parse argv[1..] against flags (a table ended by {0}) plus the
  * connection flags; positional arguments go to *args (new strv). "-h" or
- * "--help" sets *help when help is non-NULL. */
-int cli_parse_flags(int argc, char **argv, const struct cli_flag *flags, char ***args, bool *help,
-		    sk_err *err);
+ * "--help" prints usage (and the connection flags) and exits 0. */
+int cli_parse_flags(int argc, char **argv, const struct cli_flag *flags, const char *usage,
+		    char ***args, sk_err *err);
 
 /* ---- kubeconfig (cli/kubeconfig.c) --------------------------------------- */
 struct cli_kubeconfig {
