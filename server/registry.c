@@ -573,7 +573,10 @@ static int update_once(srv_server *s, const api_kind *k, const char *ns, const c
 	api_meta_set_resource_version_int(obj, cur->rev);
 	if (srv_admit_update(s, k, obj, old, res) < 0)
 		goto out;
-	if (check_valid(k, obj, old, sub && !strcmp(sub, "status"), res) < 0 ||
+	/* a binding is the scheduler's assignment, not a pod update: the
+	 * apiserver's BindingREST does not run update validation */
+	bool binding = sub && !strcmp(sub, "binding");
+	if ((!binding && check_valid(k, obj, old, sub && !strcmp(sub, "status"), res) < 0) ||
 	    check_no_new_finalizers(k, obj, old, res) < 0) {
 		srv_admit_abort(s, k, obj, old);
 		goto out;
@@ -670,19 +673,18 @@ int srv_update(srv_server *s, const api_kind *k, const char *ns, const char *nam
 	       const srv_write_opts *o, srv_result *res)
 {
 	struct put_ctx c = {.k = k, .ns = ns, .name = name, .body = obj};
+	const char *bname = api_meta_name(obj);
 	int ret;
 
+	if (bname && *bname && strcmp(bname, name) != 0) {
+		json_decref(obj);
+		return srv_fail(res, api_status_bad_request("the name of the object (%s) does not "
+							    "match the name on the URL (%s)",
+							    bname, name));
+	}
 	if (!o || !o->subresource) {
 		_cleanup_obj_ srv_obj *cur = lookup(s, k, ns, name);
 		if (!cur && create_on_update(k)) {
-			const char *bname = api_meta_name(obj);
-			if (bname && *bname && strcmp(bname, name) != 0) {
-				json_decref(obj);
-				return srv_fail(res, api_status_bad_request(
-							     "the name of the object (%s) does not "
-							     "match the name on the URL (%s)",
-							     bname, name));
-			}
 			api_meta_set_name(obj, name);
 			api_meta_set_resource_version(obj, NULL);
 			return srv_create(s, k, ns, obj, o, res);
