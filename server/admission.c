@@ -70,26 +70,41 @@ static json_t *invalid(json_t *svc, const char *field, const char *msg)
 	return st;
 }
 
-static int take_ip(srv_server *s, json_t *svc, const char *want, srv_result *res)
-{
+/* What one admission allocated, to give back if it fails. */
+struct taken {
 	char ip[64];
+	int ports[64];
+	size_t nports;
+};
+
+static void give_back(srv_server *s, struct taken *t)
+{
+	if (t->ip[0])
+		srv_ipalloc_release(s->ips, t->ip);
+	for (size_t i = 0; i < t->nports; i++)
+		srv_portalloc_release(s->ports, t->ports[i]);
+}
+
+static int take_ip(srv_server *s, json_t *svc, const char *want, struct taken *t,
+		   srv_result *res)
+{
 	sk_err err = {0};
 
 	if (want && !strcmp(want, "None")) {
 		api_service_set_cluster_ip(svc, "None");
 		return 0;
 	}
-	if (srv_ipalloc_take(s->ips, want, ip, sizeof(ip), &err) < 0) {
+	if (srv_ipalloc_take(s->ips, want, t->ip, sizeof(t->ip), &err) < 0) {
+		t->ip[0] = '\0';
 		_cleanup_free_ char *msg =
-			want && *want
-				? sk_asprintf("Invalid value: []string{\"%s\"}: failed to "
-					      "allocate IP %s: %s",
-					      want, want, err.msg)
-				: sk_asprintf("Internal error: failed to allocate a serviceIP: %s",
-					      err.msg);
+			want && *want ? sk_asprintf("Invalid value: []string{\"%s\"}: failed to "
+						    "allocate IP %s: %s",
+						    want, want, err.msg)
+				      : sk_asprintf("Internal error: failed to allocate a serviceIP: %s",
+						    err.msg);
 		return srv_fail(res, invalid(svc, "spec.clusterIPs", msg));
 	}
-	api_service_set_cluster_ip(svc, ip);
+	api_service_set_cluster_ip(svc, t->ip);
 	return 0;
 }
 
@@ -106,7 +121,8 @@ static bool port_in(json_t *svc, int port)
 
 /* Give every port of a NodePort Service a node port: the one asked for,
  * the one it had (old), or a free one. */
-static int take_node_ports(srv_server *s, json_t *svc, json_t *old, srv_result *res)
+static int take_node_ports(srv_server *s, json_t *svc, json_t *old, struct taken *t,
+			   srv_result *res)
 {
 	json_t *ports = api_get(svc, "spec.ports"), *p, *op;
 	json_t *old_ports = old ? api_get(old, "spec.ports") : NULL;
@@ -127,15 +143,17 @@ static int take_node_ports(srv_server *s, json_t *svc, json_t *old, srv_result *
 		} else if (old && port_in(old, want)) {
 			continue;
 		}
-		if (srv_portalloc_take(s->ports, want, &got, &err) < 0) {
+		if (t->nports == SK_ARRAY_SIZE(t->ports) ||
+		    srv_portalloc_take(s->ports, want, &got, &err) < 0) {
 			_cleanup_free_ char *field = sk_asprintf("spec.ports[%zu].nodePort", i);
 			_cleanup_free_ char *msg =
-				want ? sk_asprintf("Invalid value: %d: %s", want, err.msg)
-				     : sk_asprintf(
-					       "Internal error: failed to allocate a nodePort: %s",
-					       err.msg);
+				want ? sk_asprintf("Invalid value: %d: %s", want,
+						   err.msg[0] ? err.msg : "too many ports")
+				     : sk_asprintf("Internal error: failed to allocate a nodePort: %s",
+						   err.msg);
 			return srv_fail(res, invalid(svc, field, msg));
 		}
+		t->ports[t->nports++] = got;
 		json_object_set_new(p, "nodePort", json_integer(got));
 	}
 	return 0;
@@ -161,6 +179,7 @@ static void release_diff(srv_server *s, json_t *obj, json_t *keep)
 static int admit_service(srv_server *s, json_t *svc, json_t *old, srv_result *res)
 {
 	const char *want = api_get_str(svc, "spec.clusterIP");
+	struct taken t = {0};
 	int ret = 0;
 
 	pthread_mutex_lock(&s->alloc_lock);
@@ -178,14 +197,14 @@ static int admit_service(srv_server *s, json_t *svc, json_t *old, srv_result *re
 				"Invalid value: []string{\"%s\"}: may not change once set", want);
 			ret = srv_fail(res, invalid(svc, "spec.clusterIPs[0]", msg));
 		} else if (!had) {
-			ret = take_ip(s, svc, want, res);
+			ret = take_ip(s, svc, want, &t, res);
 		}
 	} else {
 		api_del(svc, "spec.clusterIP");
 		api_del(svc, "spec.clusterIPs");
 	}
 	if (ret == 0 && wants_node_ports(svc))
-		ret = take_node_ports(s, svc, old, res);
+		ret = take_node_ports(s, svc, old, &t, res);
 	else if (ret == 0) {
 		json_t *ports = api_get(svc, "spec.ports"), *p;
 		size_t i;
@@ -193,7 +212,7 @@ static int admit_service(srv_server *s, json_t *svc, json_t *old, srv_result *re
 			json_object_del(p, "nodePort");
 	}
 	if (ret < 0)
-		release_diff(s, svc, old);
+		give_back(s, &t);
 	pthread_mutex_unlock(&s->alloc_lock);
 	return ret;
 }
