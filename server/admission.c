@@ -85,8 +85,7 @@ static void give_back(srv_server *s, struct taken *t)
 		srv_portalloc_release(s->ports, t->ports[i]);
 }
 
-static int take_ip(srv_server *s, json_t *svc, const char *want, struct taken *t,
-		   srv_result *res)
+static int take_ip(srv_server *s, json_t *svc, const char *want, struct taken *t, srv_result *res)
 {
 	sk_err err = {0};
 
@@ -97,11 +96,12 @@ static int take_ip(srv_server *s, json_t *svc, const char *want, struct taken *t
 	if (srv_ipalloc_take(s->ips, want, t->ip, sizeof(t->ip), &err) < 0) {
 		t->ip[0] = '\0';
 		_cleanup_free_ char *msg =
-			want && *want ? sk_asprintf("Invalid value: []string{\"%s\"}: failed to "
-						    "allocate IP %s: %s",
-						    want, want, err.msg)
-				      : sk_asprintf("Internal error: failed to allocate a serviceIP: %s",
-						    err.msg);
+			want && *want
+				? sk_asprintf("Invalid value: []string{\"%s\"}: failed to "
+					      "allocate IP %s: %s",
+					      want, want, err.msg)
+				: sk_asprintf("Internal error: failed to allocate a serviceIP: %s",
+					      err.msg);
 		return srv_fail(res, invalid(svc, "spec.clusterIPs", msg));
 	}
 	api_service_set_cluster_ip(svc, t->ip);
@@ -149,8 +149,9 @@ static int take_node_ports(srv_server *s, json_t *svc, json_t *old, struct taken
 			_cleanup_free_ char *msg =
 				want ? sk_asprintf("Invalid value: %d: %s", want,
 						   err.msg[0] ? err.msg : "too many ports")
-				     : sk_asprintf("Internal error: failed to allocate a nodePort: %s",
-						   err.msg);
+				     : sk_asprintf(
+					       "Internal error: failed to allocate a nodePort: %s",
+					       err.msg);
 			return srv_fail(res, invalid(svc, field, msg));
 		}
 		t->ports[t->nports++] = got;

@@ -21,7 +21,8 @@ static int decode_yaml(srv_req *r, json_t **obj, srv_result *res)
 	sk_err err = {0};
 
 	if (api_yaml_load(r->body.data, r->body.len, "yaml", &docs, &err) < 0)
-		return srv_fail(res, api_status_bad_request("error converting YAML to JSON: %s", err.msg));
+		return srv_fail(
+			res, api_status_bad_request("error converting YAML to JSON: %s", err.msg));
 	if (json_array_size(docs) != 1 || !json_is_object(json_array_get(docs, 0))) {
 		json_decref(docs);
 		return srv_fail(
