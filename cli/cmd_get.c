@@ -48,6 +48,7 @@ struct get_run {
 	sk_buf errors;	   /* NotFound and the like, printed at the end */
 	char *watch_rv;	   /* resourceVersion to watch from */
 	json_t *columns;   /* the last Table's columnDefinitions */
+	int docs;	   /* YAML documents printed (for "---") */
 };
 
 static void add_target(struct get_run *g, const struct cli_resource *r, const char *name)
@@ -319,7 +320,26 @@ static int get_target(struct get_run *g, struct get_target *t, sk_err *err)
 	return 0;
 }
 
-static void print_items(struct get_run *g, bool single)
+/* One document: YAML documents after the first get kubectl's "---". */
+static void print_doc(struct get_run *g, json_t *doc)
+{
+	if (g->o->out == CLI_OUT_YAML) {
+		if (g->docs++ > 0)
+			sk_buf_puts(&g->out, "---\n");
+		api_yaml_dump(doc, &g->out);
+	} else if (g->o->out == CLI_OUT_JSONPATH) {
+		sk_err err = {0};
+
+		if (api_jsonpath(strchr(g->o->output, '=') + 1, doc, &g->out, &err) < 0)
+			sk_buf_printf(&g->errors, "skiff: error: %s\n", err.msg);
+	} else {
+		api_json_dump(doc, &g->out);
+	}
+}
+
+/* -o yaml|json|jsonpath|name: one object alone, several as a List; under
+ * -w (each) every object on its own, as kubectl prints watched objects. */
+static void print_items(struct get_run *g, bool single, bool each)
 {
 	json_t *item;
 	size_t i;
@@ -336,24 +356,17 @@ static void print_items(struct get_run *g, bool single)
 		}
 		return;
 	}
-	if (single && json_array_size(g->items) == 1) {
-		item = json_array_get(g->items, 0);
+	if (each) {
+		json_array_foreach (g->items, i, item)
+			print_doc(g, item);
+	} else if (single && json_array_size(g->items) == 1) {
+		print_doc(g, json_array_get(g->items, 0));
 	} else {
 		item = json_pack("{s:s,s:O,s:s,s:{s:s}}", "apiVersion", "v1", "items", g->items,
 				 "kind", "List", "metadata", "resourceVersion", "");
-	}
-	if (g->o->out == CLI_OUT_YAML) {
-		api_yaml_dump(item, &g->out);
-	} else if (g->o->out == CLI_OUT_JSONPATH) {
-		sk_err err = {0};
-
-		if (api_jsonpath(strchr(g->o->output, '=') + 1, item, &g->out, &err) < 0)
-			sk_buf_printf(&g->errors, "skiff: error: %s\n", err.msg);
-	} else {
-		api_json_dump(item, &g->out);
-	}
-	if (item != json_array_get(g->items, 0))
+		print_doc(g, item);
 		json_decref(item);
+	}
 }
 
 static void no_resources(struct get_run *g)
@@ -419,7 +432,7 @@ static int on_event(const char *line, size_t len, void *data, sk_err *err)
 	} else {
 		json_array_clear(g->items);
 		json_array_append(g->items, obj);
-		print_items(g, true);
+		print_items(g, true, true);
 	}
 	cli_flush_out(&g->out);
 	json_decref(ev);
@@ -492,8 +505,10 @@ static int get_run(struct get_run *g, sk_err *err)
 		}
 		if (table)
 			sk_tabwriter_flush(&g->tw, &g->out);
+		else if (g->o->watch)
+			print_items(g, single, true);
 		else if (json_array_size(g->items) > 0 || !single)
-			print_items(g, single && !g->o->watch);
+			print_items(g, single, false);
 		cli_flush_out(&g->out);
 		if (g->errors.len == 0 && !g->o->watch && !single &&
 		    (table ? g->rows == 0
