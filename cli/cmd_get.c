@@ -238,7 +238,7 @@ static void print_table_rows(struct get_run *g, const struct cli_resource *r, js
 {
 	_cleanup_free_ char *kind = g->with_kind ? cli_resource_kind_name(r) : NULL;
 	struct cli_table_opts to = {.wide = g->o->out == CLI_OUT_WIDE,
-				    .with_namespace = g->o->all_namespaces,
+				    .with_namespace = g->o->all_namespaces && r->namespaced,
 				    .show_labels = g->o->show_labels,
 				    .no_headers = g->o->no_headers,
 				    .kind_prefix = kind,
@@ -413,7 +413,8 @@ static int on_event(const char *line, size_t len, void *data, sk_err *err)
 	if (g->o->out == CLI_OUT_TABLE || g->o->out == CLI_OUT_WIDE) {
 		_cleanup_free_ char *kind = g->with_kind ? cli_resource_kind_name(w->res) : NULL;
 		struct cli_table_opts to = {.wide = g->o->out == CLI_OUT_WIDE,
-					    .with_namespace = g->o->all_namespaces,
+					    .with_namespace =
+						    g->o->all_namespaces && w->res->namespaced,
 					    .show_labels = g->o->show_labels,
 					    .no_headers = g->o->no_headers,
 					    .kind_prefix = kind,
@@ -562,6 +563,18 @@ static int cmd_get(int argc, char **argv)
 	sk_buf_init(&g.errors);
 	g.items = json_array();
 	r = parse_targets(&g, args, &err);
+	for (size_t i = 0; r == 0 && i < g.ntargets; i++) {
+		if (!g.targets[i].names[0])
+			continue;
+		if (o.selector)
+			r = sk_err_set(
+				&err, EINVAL,
+				"error: name cannot be provided when a selector is specified");
+		else if (o.all_namespaces && g.targets[i].res->namespaced)
+			r = sk_err_set(&err, EINVAL,
+				       "error: a resource cannot be retrieved by name across all "
+				       "namespaces");
+	}
 	if (r == 0)
 		r = get_run(&g, &err);
 	if (r < 0)

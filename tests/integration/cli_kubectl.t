@@ -131,6 +131,10 @@ same "get svc" get svc
 same "get deploy -o wide" get deploy -o wide
 same "get all" get all
 same "get ns" get ns
+same "get ns -A (cluster-scoped: no NAMESPACE)" get ns -A
+same "get all -A" get all -A
+same "name with a selector" get pods web -l app=x
+same "name across namespaces" get pods web -A
 same "get pod -o yaml" get pod web -o yaml
 same "get pods -o json" get pods -o json
 same "get svc -o yaml" get svc test-service -o yaml
