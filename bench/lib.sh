@@ -66,13 +66,17 @@ WRAP
 }
 
 # For engines that pick their own cgroup paths (podman: /libpod_parent):
-# the wrapper moves itself into $CG in every v1 hierarchy, enters a cgroup
-# namespace rooted there and mounts the hierarchies afresh (the same
-# hierarchy cannot be stacked on its own mount point: umount first), so the engine
-# sees $CG as the root and everything it makes lands below $CG on the
-# host. --propagation unchanged keeps /run/netns shared, as podman needs.
+# a "jail" process is moved into $CG in every v1 hierarchy, enters a cgroup
+# namespace rooted there and a mount namespace where /sys/fs/cgroup is a
+# fresh tmpfs with the v1 hierarchies mounted anew (so they show $CG as
+# their root, and no cgroup2 at all, which crun and runc read as plain v1),
+# and sleeps. Commands then join its mount and cgroup namespaces with
+# nsenter: whatever cgroups they make land below $CG on the host, at no
+# per-command cost (moving a task between v1 groups and unmounting wait
+# for RCU grace periods: 10-100 ms each on a busy machine).
+# --propagation unchanged keeps /run/netns shared, as podman needs.
 make_cgroupns_wrapper() {
-	local c
+	local c jail
 	for c in /sys/fs/cgroup/*; do
 		[[ -d $c && ! -L $c && ${c##*/} != unified ]] && mkdir -p "$c/$CG"
 	done
@@ -81,23 +85,43 @@ make_cgroupns_wrapper() {
 		cat /sys/fs/cgroup/cpuset/cpuset.cpus >"/sys/fs/cgroup/cpuset/$CG/cpuset.cpus"
 		cat /sys/fs/cgroup/cpuset/cpuset.mems >"/sys/fs/cgroup/cpuset/$CG/cpuset.mems"
 	fi
-	cat >"$WORK/wrap-cgns" <<WRAP
+	cat >"$WORK/jail" <<JAIL
 #!/bin/sh
 for c in /sys/fs/cgroup/*; do
 	[ -f "\$c/$CG/cgroup.procs" ] && echo \$\$ >"\$c/$CG/cgroup.procs"
 done
 exec unshare -C -m --propagation unchanged sh -c '
+	set -e
+	hier=""
 	for c in /sys/fs/cgroup/*; do
-		case \${c##*/} in
-		unified) mount -t tmpfs skiffbench "\$c" ;;
-		systemd) umount "\$c" && mount -t cgroup -o none,name=systemd cgroup "\$c" ;;
-		*) umount "\$c" && mount -t cgroup -o "\${c##*/}" cgroup "\$c" ;;
-		esac || exit 1
+		[ "\${c##*/}" = unified ] || hier="\$hier \${c##*/}"
 	done
-	exec "\$@"' wrap "\$@"
-WRAP
-	chmod +x "$WORK/wrap-cgns"
-	WRAP_CGNS=$WORK/wrap-cgns
+	mount -t tmpfs -o mode=0755 skiffbench /sys/fs/cgroup
+	for h in \$hier; do
+		mkdir /sys/fs/cgroup/\$h
+		case \$h in
+		systemd) mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/\$h ;;
+		*) mount -t cgroup -o \$h cgroup /sys/fs/cgroup/\$h ;;
+		esac
+	done
+	echo ready >"\$0"
+	exec sleep infinity' "$WORK/jail.ready"
+JAIL
+	chmod +x "$WORK/jail"
+	setsid "$WORK/jail" </dev/null >"$WORK/jail.log" 2>&1 &
+	jail=$!
+	on_exit "kill $jail"
+	for _ in $(seq 100); do
+		[[ -s $WORK/jail.ready ]] && break
+		kill -0 "$jail" 2>/dev/null || break
+		sleep 0.05
+	done
+	if [[ ! -s $WORK/jail.ready ]]; then
+		echo "bench: could not set up the cgroup namespace:" >&2
+		cat "$WORK/jail.log" >&2
+		exit 1
+	fi
+	WRAP_CGNS="nsenter -t $jail -m -C --"
 }
 
 # The busybox example tree, built fresh (seconds).

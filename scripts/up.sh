@@ -37,17 +37,16 @@ if [[ $ip =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
 else
 	# no pod network yet: the pod has only loopback, reached from inside
 	# its network namespace (the supervisor's)
-	sup=$("$SKIFF" ps "${ps_opts[@]}" -o pid web 2>/dev/null || true)
-	if [[ ! $sup =~ ^[0-9]+$ ]]; then
-		sup=$(pgrep -f -o "skiff __supervisor .*default_web" || true)
-	fi
+	sup=$(pgrep -f -o "skiff __supervisor ${STATE_DIR:-/run/skiff}/default_web( |$)" || true)
 	echo "The pod has no network address yet (pod networking comes with a later issue);"
 	echo "reach it from inside its network namespace:"
 	echo "  nsenter --net=/proc/$sup/ns/net busybox wget -qO- http://127.0.0.1:8888/"
 	reach=(timeout 5 nsenter "--net=/proc/$sup/ns/net" busybox wget -qO- http://127.0.0.1:8888/)
 fi
-echo "Logs:       skiff logs web   (or the files under /var/log/skiff/pods)"
-echo "Stop it:    $SKIFF play --down $POD"
+logs=/var/log/skiff/pods
+[[ -n ${STATE_DIR:-} ]] && logs=$STATE_DIR/logs
+echo "Logs:       $logs (CRI format, one file per container)"
+echo "Stop it:    $SKIFF play --down ${opts[*]} $POD"
 
 # prove it answers (httpd may take a moment to bind)
 for _ in $(seq 50); do
