@@ -123,57 +123,51 @@ static bool rune_is_digit(unsigned r)
 	return r >= '0' && r <= '9';
 }
 
-static size_t to_runes(const char *s, unsigned **out)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t len = strlen(s), n = 0, w;
-	unsigned *r = sk_calloc(len + 1, sizeof(*r));
-
-	for (size_t i = 0; i < len; i += w)
-		r[n++] = u8_decode(u, len, i, &w);
-	*out = r;
-	return n;
-}
-
+/* go-yaml's keyList.Less, walking both keys as UTF-8 in place: digits
+ * are ASCII, so number runs can be read (and the leading-zero check made)
+ * on bytes. */
 static bool key_less(const char *a, const char *b)
 {
-	_cleanup_free_ unsigned *ar = NULL;
-	_cleanup_free_ unsigned *br = NULL;
-	size_t an_ = to_runes(a, &ar), bn_ = to_runes(b, &br);
+	const unsigned char *ua = (const unsigned char *)a, *ub = (const unsigned char *)b;
+	size_t la = strlen(a), lb = strlen(b), i = 0, j = 0, wa, wb;
 
-	for (size_t i = 0; i < an_ && i < bn_; i++) {
+	while (i < la && j < lb) {
+		unsigned ra = u8_decode(ua, la, i, &wa), rb = u8_decode(ub, lb, j, &wb);
 		bool al, bl;
 		size_t ai, bi;
 		int64_t an = 0, bn = 0;
 
-		if (ar[i] == br[i])
+		if (ra == rb) {
+			i += wa;
+			j += wb;
 			continue;
-		al = rune_is_letter(ar[i]);
-		bl = rune_is_letter(br[i]);
+		}
+		al = rune_is_letter(ra);
+		bl = rune_is_letter(rb);
 		if (al && bl)
-			return ar[i] < br[i];
+			return ra < rb;
 		if (al || bl)
 			return bl;
-		if (ar[i] == '0' || br[i] == '0') {
-			for (size_t j = i; j-- > 0 && rune_is_digit(ar[j]);) {
-				if (ar[j] != '0') {
+		if (ra == '0' || rb == '0') {
+			for (size_t k = i; k-- > 0 && rune_is_digit(ua[k]);) {
+				if (ua[k] != '0') {
 					an = 1;
 					bn = 1;
 					break;
 				}
 			}
 		}
-		for (ai = i; ai < an_ && rune_is_digit(ar[ai]); ai++)
-			an = an * 10 + (int64_t)(ar[ai] - '0');
-		for (bi = i; bi < bn_ && rune_is_digit(br[bi]); bi++)
-			bn = bn * 10 + (int64_t)(br[bi] - '0');
+		for (ai = i; ai < la && rune_is_digit(ua[ai]); ai++)
+			an = an * 10 + (int64_t)(ua[ai] - '0');
+		for (bi = j; bi < lb && rune_is_digit(ub[bi]); bi++)
+			bn = bn * 10 + (int64_t)(ub[bi] - '0');
 		if (an != bn)
 			return an < bn;
-		if (ai != bi)
-			return ai < bi;
-		return ar[i] < br[i];
+		if (ai - i != bi - j)
+			return ai - i < bi - j;
+		return ra < rb;
 	}
-	return an_ < bn_;
+	return i >= la && j < lb;
 }
 
 static int key_cmp(const void *x, const void *y)
