@@ -357,11 +357,12 @@ static void validate_workload_spec(verr *v, json_t *spec)
 			verr_invalid_raw(v, "spec.selector", r, "invalid label selector");
 		} else if (!api_selector_empty(s) &&
 			   !api_label_selector_matches(s, json_is_object(labels) ? labels : NULL)) {
-			json_t *shown = json_is_object(labels) ? labels : json_object();
-			verr_invalid_json(v, "spec.template.metadata.labels", shown,
-					  "`selector` does not match template `labels`");
-			if (!json_is_object(labels))
-				json_decref(shown);
+			static const char msg[] = "`selector` does not match template `labels`";
+			if (json_is_object(labels))
+				verr_invalid_json(v, "spec.template.metadata.labels", labels, msg);
+			else
+				verr_invalid_raw(v, "spec.template.metadata.labels",
+						 "map[string]string(nil)", msg);
 		}
 		api_selector_free(s);
 	}
