@@ -124,7 +124,7 @@ fuzz:
 	@tests/fuzz/run.sh
 
 format:
-	@clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS) $(BENCH_SRCS)
+	@clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS) $(wildcard tests/fuzz/*.c) $(BENCH_SRCS)
 
 format-check:
 	@tests/format-check.sh

@@ -15,7 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size] = 0;
 	if (api_quantity_milli(s, &milli, &err) == 0) {
 		/* Parsed quantities are never negative, and whole units round up. */
-		if (milli < 0 || api_quantity_value(s, &value, &err) < 0 || (__int128)value * 1000 < milli)
+		if (milli < 0 || api_quantity_value(s, &value, &err) < 0 ||
+		    (__int128)value * 1000 < milli)
 			abort();
 	}
 	free(s);

@@ -14,9 +14,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	api_selector *sel = NULL, *again = NULL;
 	sk_err err = {0};
 	json_t *labels = json_pack("{s:s, s:s, s:s}", "app", "web", "tier", "5", "x", "");
-	json_t *pod = json_pack("{s:{s:s, s:s}, s:{s:s}, s:{s:s}}", "metadata", "name", "p",
-				"namespace", "default", "spec", "nodeName", "n1", "status", "phase",
-				"Running");
+	json_t *pod =
+		json_pack("{s:{s:s, s:s}, s:{s:s}, s:{s:s}}", "metadata", "name", "p", "namespace",
+			  "default", "spec", "nodeName", "n1", "status", "phase", "Running");
 
 	memcpy(s, data, size);
 	s[size] = 0;
