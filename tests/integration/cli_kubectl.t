@@ -119,7 +119,7 @@ same() {
 	shift
 	for try in 1 2 3; do
 		s=$("$SKIFF" --kubeconfig "$KCFG" "$@" 2>&1 | sed 's/^skiff: //' | mask)
-		k=$("$KUBECTL133" --kubeconfig "$KCFG" "$@" 2>&1 | mask)
+		k=$("$KUBECTL133" --kubeconfig "$KCFG" --cache-dir "$TEST_TMP/kubectl-cache" "$@" 2>&1 | mask)
 		[[ "$s" == "$k" ]] && break
 	done
 	if [[ "$s" == "$k" ]]; then
