@@ -567,7 +567,9 @@ static int cmd_net_dnsq(int argc, char **argv)
 		ret = cli_failf("net-dnsq: no answer from %s", argv[a]);
 		goto out;
 	}
-	printf("%s\n", ldns_pkt_rcode2str(ldns_pkt_get_rcode(pkt)));
+	char *rcode = ldns_pkt_rcode2str(ldns_pkt_get_rcode(pkt));
+	printf("%s\n", rcode);
+	free(rcode);
 	for (size_t i = 0; i < ldns_pkt_ancount(pkt); i++) {
 		char *s = ldns_rr2str(ldns_rr_list_rr(ldns_pkt_answer(pkt), i));
 		fputs(s, stdout);

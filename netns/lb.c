@@ -456,7 +456,7 @@ static int lb_apply(net_node *node, const struct net_service *old, const struct 
 		    const char *owner, sk_err *err)
 {
 	_cleanup_objlist_ struct objlist a = {0}, b = {0};
-	_cleanup_buf_ sk_buf cmds;
+	_cleanup_buf_ sk_buf cmds = {0};
 
 	sk_buf_init(&cmds);
 	service_objects(old, &a);

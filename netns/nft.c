@@ -132,7 +132,7 @@ static void base_rules(sk_buf *b, const char *t, const char *pod, const char *cl
 
 int net_nft_table_up(net_node *node, sk_err *err)
 {
-	_cleanup_buf_ sk_buf b;
+	_cleanup_buf_ sk_buf b = {0};
 	char pod[32], cluster[32], ip[16];
 
 	sk_buf_init(&b);

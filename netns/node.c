@@ -187,7 +187,7 @@ static int pod_state_write(net_node *node, const char *uid, const struct net_pod
 {
 	_cleanup_free_ char *path = pod_state_path(node, uid);
 	_cleanup_free_ char *dir = sk_path_join(node->net_dir, "pods");
-	_cleanup_buf_ sk_buf b;
+	_cleanup_buf_ sk_buf b = {0};
 
 	sk_buf_init(&b);
 	sk_buf_printf(&b, "ip %s\nveth %s\n", pod->ip, pod->host_veth);
@@ -248,7 +248,7 @@ int net_pod_get(net_node *node, const char *uid, struct net_pod *out, sk_err *er
 static int pod_setup_steps(net_node *node, const struct net_pod_config *cfg, struct net_pod *pod,
 			   uint32_t *ip, sk_err *err)
 {
-	_cleanup_buf_ sk_buf cmds;
+	_cleanup_buf_ sk_buf cmds = {0};
 
 	if (net_ipam_claim(node, cfg->uid, ip, err) < 0)
 		return -1;
@@ -298,7 +298,7 @@ int net_pod_setup(net_node *node, const struct net_pod_config *cfg, struct net_p
  * already the transaction fails as a whole, so retry one by one. */
 static void host_ports_remove(net_node *node, const struct pod_state *st)
 {
-	_cleanup_buf_ sk_buf cmds;
+	_cleanup_buf_ sk_buf cmds = {0};
 	sk_err ignored;
 
 	if (!st->n_ports)
