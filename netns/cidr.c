@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 int net_ip_parse(const char *s, uint32_t *out, sk_err *err)
 {
@@ -80,4 +82,29 @@ bool net_is_dns_label(const char *s)
 const char *net_proto_name(int protocol)
 {
 	return protocol == IPPROTO_UDP ? "udp" : "tcp";
+}
+
+/* State files live under the run directory (/run/skiff), which does not
+ * outlive a reboot: they must survive a crash of skiff, which the page
+ * cache guarantees, not of the machine. So: a temporary name and a
+ * rename (readers see old or new), without the fsyncs that would cost
+ * milliseconds per pod on a disk-backed /run. */
+int net_write_state(const char *path, const char *text, sk_err *err)
+{
+	_cleanup_free_ char *tmp = sk_asprintf("%s.tmp.%d", path, (int)getpid());
+	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return sk_err_sys(err, errno, "create %s", tmp);
+	if (sk_write_all(fd, text, strlen(text)) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return sk_err_sys(err, e, "write %s", tmp);
+	}
+	if (rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return sk_err_sys(err, e, "rename %s", tmp);
+	}
+	return 0;
 }

@@ -49,7 +49,7 @@ static uint32_t read_last(net_node *node)
 
 	if (sk_read_file(path, 64, &text, NULL, &err) < 0)
 		return 0;
-	text[strcspn(text, "\n")] = '\0';
+	text[strcspn(text, " \n")] = '\0';
 	if (net_ip_parse(text, &ip, &err) < 0)
 		return 0;
 	return ip;
@@ -60,9 +60,16 @@ static int write_last(net_node *node, uint32_t ip, sk_err *err)
 	_cleanup_free_ char *path = sk_path_join(node->net_dir, "ipam/last");
 	char buf[20];
 
+	/* a hint only (where the next scan starts), rewritten in place: a
+	 * rename over it would make ext4 flush it on every claim */
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
 	net_ip_format(ip, buf, sizeof(buf));
-	strcat(buf, "\n");
-	return sk_write_file_atomic(path, buf, strlen(buf), 0600, err);
+	memset(buf + strlen(buf), ' ', sizeof(buf) - 1 - strlen(buf));
+	buf[sizeof(buf) - 1] = '\n';
+	if (fd < 0 || pwrite(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))
+		return sk_err_sys(err, errno, "write %s", path);
+	return 0;
 }
 
 static int try_claim(net_node *node, uint32_t ip, const char *uid, sk_err *err)

@@ -143,23 +143,43 @@ static char *service_chain_rules(const struct net_service *svc, size_t p)
 	return sk_buf_steal(&rules);
 }
 
-static void port_objects(const struct net_service *svc, size_t p, struct objlist *out)
+/* A Service port without affinity is map elements only: its key in
+ * service-ips sends packets to the shared chain pick-<N> for its number
+ * of endpoints, which DNATs through service-backends keyed by the same
+ * VIP:port and `numgen random mod N`. No chain per Service, so the chain
+ * list that every nftables transaction loads stays the same size however
+ * many Services there are: the cost of a change is flat. */
+static void port_elements(const struct net_service *svc, size_t p, struct objlist *out)
+{
+	const struct net_service_port *sp = &svc->ports[p];
+	const char *proto = net_proto_name(sp->protocol);
+
+	obj_add(out, OBJ_ELEM, 0,
+		sk_asprintf("service-ips %s . %s . %u", svc->cluster_ip, proto, sp->port),
+		sk_asprintf("goto pick-%zu", svc->n_endpoints));
+	for (size_t e = 0; e < svc->n_endpoints; e++)
+		obj_add(out, OBJ_ELEM, 0,
+			sk_asprintf("service-backends %s . %s . %u . %zu", svc->cluster_ip, proto,
+				    sp->port, e),
+			sk_asprintf("%s . %u", svc->endpoints[e].ip, endpoint_port(svc, e, p)));
+	if (!sp->node_port)
+		return;
+	obj_add(out, OBJ_ELEM, 0, sk_asprintf("service-nodeports %s . %u", proto, sp->node_port),
+		sk_asprintf("goto nodeport-pick-%zu", svc->n_endpoints));
+	for (size_t e = 0; e < svc->n_endpoints; e++)
+		obj_add(out, OBJ_ELEM, 0,
+			sk_asprintf("nodeport-backends %s . %u . %zu", proto, sp->node_port, e),
+			sk_asprintf("%s . %u", svc->endpoints[e].ip, endpoint_port(svc, e, p)));
+}
+
+/* ClientIP affinity needs state per endpoint (a set of recent clients),
+ * so those Services keep kube-proxy's chains: svc-<h> -> ep-<e>. */
+static void port_affinity_chains(const struct net_service *svc, size_t p, struct objlist *out)
 {
 	const struct net_service_port *sp = &svc->ports[p];
 	const char *proto = net_proto_name(sp->protocol);
 	_cleanup_free_ char *h = port_hash(svc, p);
 
-	if (svc->n_endpoints == 0) {
-		obj_add(out, OBJ_ELEM, 0,
-			sk_asprintf("no-endpoint-services %s . %s . %u", svc->cluster_ip, proto,
-				    sp->port),
-			sk_strdup("goto reject-chain"));
-		if (sp->node_port)
-			obj_add(out, OBJ_ELEM, 0,
-				sk_asprintf("no-endpoint-nodeports %s . %u", proto, sp->node_port),
-				sk_strdup("goto reject-chain"));
-		return;
-	}
 	for (size_t e = 0; e < svc->n_endpoints; e++)
 		endpoint_objects(svc, p, e, out);
 	obj_add(out, OBJ_CHAIN, 1, sk_asprintf("svc-%s", h), service_chain_rules(svc, p));
@@ -175,12 +195,77 @@ static void port_objects(const struct net_service *svc, size_t p, struct objlist
 	}
 }
 
+static void port_objects(const struct net_service *svc, size_t p, struct objlist *out)
+{
+	const struct net_service_port *sp = &svc->ports[p];
+	const char *proto = net_proto_name(sp->protocol);
+
+	if (svc->n_endpoints == 0) {
+		obj_add(out, OBJ_ELEM, 0,
+			sk_asprintf("no-endpoint-services %s . %s . %u", svc->cluster_ip, proto,
+				    sp->port),
+			sk_strdup("goto reject-chain"));
+		if (sp->node_port)
+			obj_add(out, OBJ_ELEM, 0,
+				sk_asprintf("no-endpoint-nodeports %s . %u", proto, sp->node_port),
+				sk_strdup("goto reject-chain"));
+		return;
+	}
+	if (svc->affinity_client_ip)
+		port_affinity_chains(svc, p, out);
+	else
+		port_elements(svc, p, out);
+}
+
 static void service_objects(const struct net_service *svc, struct objlist *out)
 {
 	if (!svc || headless(svc))
 		return;
 	for (size_t p = 0; p < svc->n_ports; p++)
 		port_objects(svc, p, out);
+}
+
+/* The shared pick chains a Service needs, made once per endpoint count
+ * (a marker under <state>/net/picks remembers which exist). */
+static void pick_chains(net_node *node, const struct net_service *svc, sk_buf *b,
+			size_t *made, size_t *n_made)
+{
+	const char *t = node->table;
+	size_t n = svc->n_endpoints;
+	_cleanup_free_ char *marker = sk_asprintf("%s/picks/%zu", node->net_dir, n);
+
+	if (!n || svc->affinity_client_ip || headless(svc) || sk_path_exists(marker))
+		return;
+	for (size_t i = 0; i < *n_made; i++)
+		if (made[i] == n)
+			return;
+	made[(*n_made)++] = n;
+	sk_buf_printf(b, "add chain ip %s pick-%zu\nflush chain ip %s pick-%zu\n", t, n, t, n);
+	sk_buf_printf(b,
+		      "add rule ip %s pick-%zu dnat ip to ip daddr . meta l4proto . th dport . "
+		      "numgen random mod %zu map @service-backends\n",
+		      t, n, n);
+	sk_buf_printf(b, "add chain ip %s nodeport-pick-%zu\nflush chain ip %s nodeport-pick-%zu\n",
+		      t, n, t, n);
+	sk_buf_printf(b, "add rule ip %s nodeport-pick-%zu jump mark-for-masquerade\n", t, n);
+	sk_buf_printf(b,
+		      "add rule ip %s nodeport-pick-%zu dnat ip to ip protocol . th dport . "
+		      "numgen random mod %zu map @nodeport-backends\n",
+		      t, n, n);
+}
+
+static int pick_markers_write(net_node *node, const size_t *made, size_t n_made, sk_err *err)
+{
+	_cleanup_free_ char *dir = sk_path_join(node->net_dir, "picks");
+
+	if (n_made && sk_mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n_made; i++) {
+		_cleanup_free_ char *marker = sk_asprintf("%s/%zu", dir, made[i]);
+		if (net_write_state(marker, "", err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* Split "map key..." into the map and the key. */
@@ -363,7 +448,7 @@ static int claim_write(net_node *node, const char *kind, const char *key, const 
 
 	if (sk_mkdir_p(dir, 0700, err) < 0)
 		return -1;
-	return sk_write_file_atomic(path, owner, strlen(owner), 0600, err);
+	return net_write_state(path, owner, err);
 }
 
 static void claim_drop(net_node *node, const char *kind, const char *key)
@@ -458,11 +543,17 @@ static int lb_apply(net_node *node, const struct net_service *old, const struct 
 	_cleanup_objlist_ struct objlist a = {0}, b = {0};
 	_cleanup_buf_ sk_buf cmds = {0};
 
+	size_t made[1], n_made = 0;
+
 	sk_buf_init(&cmds);
+	if (new)
+		pick_chains(node, new, &cmds, made, &n_made);
 	service_objects(old, &a);
 	service_objects(new, &b);
 	diff_cmds(node->table, &a, &b, &cmds);
 	if (cmds.len && net_nft_run(node, cmds.data, err) < 0)
+		return -1;
+	if (pick_markers_write(node, made, n_made, err) < 0)
 		return -1;
 	if (claims_update(node, old, new, owner, err) < 0)
 		return -1;

@@ -55,6 +55,8 @@ int net_svc_parse(const char *text, struct net_service *out, sk_err *err);
 void net_service_copy(struct net_service *dst, const struct net_service *src);
 
 uint64_t net_hash64(const char *s);
+/* Write a state file by temporary name and rename, without fsync. */
+int net_write_state(const char *path, const char *text, sk_err *err);
 bool net_is_dns_label(const char *s);
 
 #endif

@@ -59,6 +59,10 @@ static void base_chains(sk_buf *b, const char *t)
 			      plain[i]);
 }
 
+/* The backends maps are declared with typeof (numgen has no named type);
+ * their data is written `tcp dport` because nftables 1.0.6 cannot read a
+ * `th` expression back from a map's description. Only the types matter:
+ * the same map serves UDP. */
 static void base_maps(sk_buf *b, const char *t)
 {
 	sk_buf_printf(
@@ -72,8 +76,12 @@ static void base_maps(sk_buf *b, const char *t)
 		"verdict; }\n"
 		"add map ip %s hostports { type inet_proto . inet_service : ipv4_addr . "
 		"inet_service; }\n"
-		"add set ip %s hostport-hairpin { type ipv4_addr . ipv4_addr; }\n",
-		t, t, t, t, t, t);
+		"add set ip %s pod-hairpin { type ipv4_addr . ipv4_addr; }\n"
+		"add map ip %s service-backends { typeof ip daddr . meta l4proto . th dport . "
+		"numgen random mod 2 : ip daddr . tcp dport; }\n"
+		"add map ip %s nodeport-backends { typeof ip protocol . th dport . "
+		"numgen random mod 2 : ip daddr . tcp dport; }\n",
+		t, t, t, t, t, t, t, t);
 }
 
 /* The node's rules. Loopback destinations are left alone: DNAT of
@@ -104,7 +112,7 @@ static void base_rules(sk_buf *b, const char *t, const char *pod, const char *cl
 		      NET_MASQ_MARK, NET_MASQ_MARK);
 	sk_buf_printf(b,
 		      "add rule ip %s nat-postrouting ct status dnat ip saddr . ip daddr "
-		      "@hostport-hairpin masquerade\n",
+		      "@pod-hairpin masquerade\n",
 		      t);
 	sk_buf_printf(b, "add rule ip %s nat-postrouting ip saddr %s ip daddr != %s masquerade\n",
 		      t, pod, cluster);

@@ -115,7 +115,12 @@ void net_node_gateway(const net_node *node, char *buf, size_t n)
 
 int net_node_up(net_node *node, sk_err *err)
 {
+	_cleanup_free_ char *picks = sk_path_join(node->net_dir, "picks");
+
 	if (sk_mkdir_p(node->net_dir, 0700, err) < 0)
+		return -1;
+	/* the table may be new: let Services re-create the pick chains */
+	if (sk_rm_rf(picks, err) < 0)
 		return -1;
 	if (net_link_bridge_up(node, err) < 0)
 		return -1;
@@ -177,9 +182,9 @@ static void host_port_cmds(net_node *node, const char *verb, const char *ip,
 		sk_buf_printf(b, "%s element ip %s hostports { %s . %u : %s . %u }\n", verb,
 			      node->table, net_proto_name(p[i].protocol), p[i].host_port, ip,
 			      p[i].container_port);
-	if (n)
-		sk_buf_printf(b, "%s element ip %s hostport-hairpin { %s . %s }\n", verb,
-			      node->table, ip, ip);
+	/* every pod: a pod reaching itself through a Service or hostPort is
+	 * masqueraded, or its own reply would come from its own address */
+	sk_buf_printf(b, "%s element ip %s pod-hairpin { %s . %s }\n", verb, node->table, ip, ip);
 }
 
 static int pod_state_write(net_node *node, const char *uid, const struct net_pod *pod,
@@ -197,7 +202,7 @@ static int pod_state_write(net_node *node, const char *uid, const struct net_pod
 			      cfg->host_ports[i].host_port, cfg->host_ports[i].container_port);
 	if (sk_mkdir_p(dir, 0700, err) < 0)
 		return -1;
-	return sk_write_file_atomic(path, b.data, b.len, 0600, err);
+	return net_write_state(path, b.data, err);
 }
 
 struct pod_state {
@@ -260,9 +265,6 @@ static int pod_setup_steps(net_node *node, const struct net_pod_config *cfg, str
 		return -1;
 	if (net_link_pod_setup(node, pod->netns_path, pod->host_veth, *ip, err) < 0)
 		return -1;
-	if (cfg->n_host_ports == 0)
-		return 0;
-	sk_buf_init(&cmds);
 	host_port_cmds(node, "create", pod->ip, cfg->host_ports, cfg->n_host_ports, &cmds);
 	if (net_nft_run(node, cmds.data, err) < 0)
 		return sk_err_wrap(err, "hostPorts (is a host port already taken?)");
@@ -301,17 +303,21 @@ static void host_ports_remove(net_node *node, const struct pod_state *st)
 	_cleanup_buf_ sk_buf cmds = {0};
 	sk_err ignored;
 
-	if (!st->n_ports)
+	if (!st->pod.ip[0])
 		return;
-	sk_buf_init(&cmds);
 	host_port_cmds(node, "delete", st->pod.ip, st->ports, st->n_ports, &cmds);
 	if (net_nft_run(node, cmds.data, &ignored) == 0)
 		return;
 	for (size_t i = 0; i < st->n_ports; i++) {
 		sk_buf_reset(&cmds);
-		host_port_cmds(node, "delete", st->pod.ip, &st->ports[i], 1, &cmds);
+		sk_buf_printf(&cmds, "delete element ip %s hostports { %s . %u }\n", node->table,
+			      net_proto_name(st->ports[i].protocol), st->ports[i].host_port);
 		net_nft_run(node, cmds.data, &ignored);
 	}
+	sk_buf_reset(&cmds);
+	sk_buf_printf(&cmds, "delete element ip %s pod-hairpin { %s . %s }\n", node->table,
+		      st->pod.ip, st->pod.ip);
+	net_nft_run(node, cmds.data, &ignored);
 }
 
 int net_pod_teardown(net_node *node, const char *uid, sk_err *err)

@@ -143,7 +143,7 @@ int net_svc_save(net_node *node, const struct net_service *svc, sk_err *err)
 
 	if (sk_mkdir_p(dir, 0700, err) < 0)
 		return -1;
-	return sk_write_file_atomic(path, text, strlen(text), 0600, err);
+	return net_write_state(path, text, err);
 }
 
 int net_svc_load(net_node *node, const char *ns, const char *name, struct net_service *out,
