@@ -44,9 +44,12 @@ struct bench_opts {
 static int parse_bench(int argc, char **argv, struct bench_opts *o)
 {
 	static const struct option opts[] = {
-		{"state-dir", required_argument, NULL, 's'}, {"bridge", required_argument, NULL, 'b'},
-		{"table", required_argument, NULL, 't'},     {"existing", required_argument, NULL, 'e'},
-		{"samples", required_argument, NULL, 'n'},   {"count", required_argument, NULL, 'n'},
+		{"state-dir", required_argument, NULL, 's'},
+		{"bridge", required_argument, NULL, 'b'},
+		{"table", required_argument, NULL, 't'},
+		{"existing", required_argument, NULL, 'e'},
+		{"samples", required_argument, NULL, 'n'},
+		{"count", required_argument, NULL, 'n'},
 		{"start", required_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
@@ -57,13 +60,26 @@ static int parse_bench(int argc, char **argv, struct bench_opts *o)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': o->node.state_dir = optarg; break;
-		case 'b': o->node.bridge = optarg; break;
-		case 't': o->node.table = optarg; break;
-		case 'e': o->existing = atol(optarg); break;
-		case 'n': o->samples = atol(optarg); break;
-		case 'S': o->start = atol(optarg); break;
-		default: return cli_failf("bad option");
+		case 's':
+			o->node.state_dir = optarg;
+			break;
+		case 'b':
+			o->node.bridge = optarg;
+			break;
+		case 't':
+			o->node.table = optarg;
+			break;
+		case 'e':
+			o->existing = atol(optarg);
+			break;
+		case 'n':
+			o->samples = atol(optarg);
+			break;
+		case 'S':
+			o->start = atol(optarg);
+			break;
+		default:
+			return cli_failf("bad option");
 		}
 	}
 	if (o->existing < 0 || o->existing > 60000 || o->samples < 1 || o->samples > 10000)

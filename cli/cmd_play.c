@@ -21,6 +21,7 @@
 #include "../agent/agent.h"
 #include "../api/api.h"
 #include "../runtime/runtime.h"
+#include "play_net.h"
 
 #define START_TIMEOUT_MS 120000
 
@@ -34,13 +35,17 @@ static const char play_usage[] =
 	"  --log-dir DIR         container logs (default " RT_DEFAULT_LOG_DIR ")\n"
 	"  --data-dir DIR        emptyDir volumes (default " RT_DEFAULT_DATA_DIR ")\n"
 	"  --image-dir DIR       the image store (default " RT_IMAGE_DIR_DEFAULT ")\n"
-	"  --cgroup-root NAME    top-level cgroup (default " RT_DEFAULT_CGROUP_ROOT ")\n";
+	"  --cgroup-root NAME    top-level cgroup (default " RT_DEFAULT_CGROUP_ROOT ")\n"
+	"  --bridge NAME         the node's pod bridge (default skiff0)\n"
+	"  --pod-cidr CIDR       the node's pod addresses (default 10.88.0.0/24)\n";
 
 struct play {
 	struct agent_pod_options opt;
 	bool detach, down;
 	struct agent_pod *pods;
 	size_t n;
+	json_t *docs; /* the Pods, for their network (hostPorts) */
+	struct play_net_opts net;
 };
 
 /* ---- reading the manifest ------------------------------------------------------ */
@@ -87,7 +92,7 @@ static int load_pods(struct play *p, const char *file, sk_err *err)
 		}
 		p->n++;
 	}
-	json_decref(docs);
+	p->docs = docs;
 	if (ret == 0 && !p->n)
 		ret = sk_err_set(err, EINVAL, "%s: no Pod in the file", file);
 	return ret;
@@ -117,6 +122,8 @@ static int play_down(struct play *p)
 			ret = 1;
 			continue;
 		}
+		play_net_down(&p->net, state_dir(p), p->pods[i].cfg->namespace,
+			      p->pods[i].cfg->name);
 		printf("pod/%s removed\n", p->pods[i].cfg->name);
 	}
 	return ret;
@@ -129,6 +136,8 @@ static void remove_all(struct play *p, size_t n, int64_t grace)
 		sk_err err;
 		if (rt_pod_remove(state_dir(p), id, grace, &err) < 0 && err.code != ENOENT)
 			cli_fail(&err);
+		play_net_down(&p->net, state_dir(p), p->pods[i].cfg->namespace,
+			      p->pods[i].cfg->name);
 	}
 }
 
@@ -161,6 +170,8 @@ static int start_pods(struct play *p)
 
 	for (size_t i = 0; i < p->n; i++) {
 		if (agent_pod_prepare_volumes(&p->pods[i], &err) < 0 ||
+		    play_net_up(&p->net, state_dir(p), json_array_get(p->docs, i), p->pods[i].cfg,
+				&err) < 0 ||
 		    rt_pod_create(p->pods[i].cfg, &err) < 0) {
 			cli_fail(&err);
 			remove_all(p, i + 1, 0);
@@ -387,7 +398,16 @@ static int play_detached(struct play *p)
 
 /* ---- options ---------------------------------------------------------------------- */
 
-enum { OPT_DOWN = 256, OPT_STATE_DIR, OPT_LOG_DIR, OPT_DATA_DIR, OPT_IMAGE_DIR, OPT_CGROUP_ROOT };
+enum {
+	OPT_DOWN = 256,
+	OPT_STATE_DIR,
+	OPT_LOG_DIR,
+	OPT_DATA_DIR,
+	OPT_IMAGE_DIR,
+	OPT_CGROUP_ROOT,
+	OPT_BRIDGE,
+	OPT_POD_CIDR
+};
 
 static const struct option play_options[] = {
 	{"detach", no_argument, NULL, 'd'},
@@ -397,6 +417,8 @@ static const struct option play_options[] = {
 	{"data-dir", required_argument, NULL, OPT_DATA_DIR},
 	{"image-dir", required_argument, NULL, OPT_IMAGE_DIR},
 	{"cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT},
+	{"bridge", required_argument, NULL, OPT_BRIDGE},
+	{"pod-cidr", required_argument, NULL, OPT_POD_CIDR},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -450,6 +472,12 @@ static int cmd_play(int argc, char **argv)
 		case OPT_CGROUP_ROOT:
 			p.opt.cgroup_root = optarg;
 			break;
+		case OPT_BRIDGE:
+			p.net.bridge = optarg;
+			break;
+		case OPT_POD_CIDR:
+			p.net.pod_cidr = optarg;
+			break;
 		case 'h':
 			fputs(play_usage, stdout);
 			return 0;
@@ -471,6 +499,7 @@ static int cmd_play(int argc, char **argv)
 	for (size_t i = 0; i < p.n; i++)
 		agent_pod_clear(&p.pods[i]);
 	free(p.pods);
+	json_decref(p.docs);
 	return ret;
 }
 

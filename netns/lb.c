@@ -227,8 +227,8 @@ static void service_objects(const struct net_service *svc, struct objlist *out)
 
 /* The shared pick chains a Service needs, made once per endpoint count
  * (a marker under <state>/net/picks remembers which exist). */
-static void pick_chains(net_node *node, const struct net_service *svc, sk_buf *b,
-			size_t *made, size_t *n_made)
+static void pick_chains(net_node *node, const struct net_service *svc, sk_buf *b, size_t *made,
+			size_t *n_made)
 {
 	const char *t = node->table;
 	size_t n = svc->n_endpoints;
