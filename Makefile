@@ -116,6 +116,9 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) \
 		$(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 
+# fuzz_protobuf includes the server's decoder itself
+$(FUZZ_BUILD)/fuzz_protobuf: server/protobuf.c
+
 .SECONDARY: $(FUZZ_OBJS)
 .PHONY: fuzz-build
 fuzz-build: $(FUZZ_BINS)

@@ -319,7 +319,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->method = sk_strdup(method);
 		parse_uri(r);
 		atomic_fetch_add(&r->srv->requests, 1);
-		if (!is_public(r) && !authenticated(r)) {
+		if (!r->srv->cfg.insecure_http && !is_public(r) && !authenticated(r)) {
 			srv_reply_status(r, api_status_unauthorized());
 			return MHD_YES;
 		}

@@ -216,7 +216,7 @@ static int decode_msg(const unsigned char *d, size_t n, const struct pb_msg *m, 
 /* A map entry {1: key, 2: value} into map. */
 static int decode_entry(const unsigned char *d, size_t n, enum pb_type t, json_t *map, sk_err *err)
 {
-	struct pb_reader r = {d, d + n};
+	struct pb_reader r = {d, d ? d + n : d};
 	json_t *key = NULL, *val = NULL;
 	int ret = -1;
 
@@ -272,7 +272,7 @@ out:
 
 static json_t *decode_time(const unsigned char *d, size_t n)
 {
-	struct pb_reader r = {d, d + n};
+	struct pb_reader r = {d, d ? d + n : d};
 	int64_t secs = 0;
 	char buf[40];
 
@@ -298,7 +298,7 @@ static json_t *decode_time(const unsigned char *d, size_t n)
 /* IntOrString {1: type, 2: intVal, 3: strVal} */
 static json_t *decode_intorstr(const unsigned char *d, size_t n)
 {
-	struct pb_reader r = {d, d + n};
+	struct pb_reader r = {d, d ? d + n : d};
 	int64_t type = 0, iv = 0;
 	json_t *sv = NULL;
 
@@ -422,7 +422,9 @@ static int decode_field(struct pb_reader *r, const struct pb_field *f, unsigned 
 static int decode_msg(const unsigned char *d, size_t n, const struct pb_msg *m, json_t *out,
 		      int depth, sk_err *err)
 {
-	struct pb_reader r = {d, d + n};
+	if (n == 0)
+		return 0; /* an empty message (d may be NULL) */
+	struct pb_reader r = {d, d ? d + n : d};
 
 	if (depth > PB_MAX_DEPTH)
 		return sk_err_set(err, EINVAL, "nested too deeply");
