@@ -1524,6 +1524,53 @@ static void describe_configmap(struct describe_ctx *d, json_t *cm)
 	json_decref(events);
 }
 
+static char *ips_of(json_t *addrs)
+{
+	sk_buf b;
+	size_t i;
+	json_t *a;
+
+	if (json_array_size(addrs) == 0)
+		return sk_strdup("<none>");
+	sk_buf_init(&b);
+	json_array_foreach (addrs, i, a)
+		sk_buf_printf(&b, "%s%s", i ? "," : "", str(a, "ip"));
+	return sk_buf_steal(&b);
+}
+
+static void describe_endpoints(struct describe_ctx *d, json_t *ep)
+{
+	struct dw *w = &d->w;
+	json_t *events = search_events(d, ep, true), *subset, *port;
+	size_t i, j;
+
+	dw_write(w, 0, "Name:\t%s\n", path_str(ep, "metadata.name"));
+	dw_write(w, 0, "Namespace:\t%s\n", path_str(ep, "metadata.namespace"));
+	print_labels_multiline(w, "Labels", api_get(ep, "metadata.labels"));
+	print_annotations_multiline(w, "Annotations", api_get(ep, "metadata.annotations"));
+	dw_write(w, 0, "Subsets:\n");
+	json_array_foreach (json_object_get(ep, "subsets"), i, subset) {
+		_cleanup_free_ char *ready = ips_of(json_object_get(subset, "addresses"));
+		_cleanup_free_ char *notready =
+			ips_of(json_object_get(subset, "notReadyAddresses"));
+
+		dw_write(w, 1, "Addresses:\t%s\n", ready);
+		dw_write(w, 1, "NotReadyAddresses:\t%s\n", notready);
+		if (json_array_size(json_object_get(subset, "ports"))) {
+			dw_write(w, 1, "Ports:\n");
+			dw_write(w, 2, "Name\tPort\tProtocol\n");
+			dw_write(w, 2, "----\t----\t--------\n");
+			json_array_foreach (json_object_get(subset, "ports"), j, port)
+				dw_write(w, 2, "%s\t%" PRId64 "\t%s\n",
+					 *str(port, "name") ? str(port, "name") : "<unset>",
+					 api_get_int(port, "port", 0), str(port, "protocol"));
+		}
+		dw_write(w, 0, "\n");
+	}
+	describe_events(w, events);
+	json_decref(events);
+}
+
 static void describe_secret(struct describe_ctx *d, json_t *sec)
 {
 	struct dw *w = &d->w;
@@ -1686,6 +1733,7 @@ static void describe_object(struct describe_ctx *d, const struct cli_resource *r
 		{"", "Namespace", describe_namespace},
 		{"", "ConfigMap", describe_configmap},
 		{"", "Secret", describe_secret},
+		{"", "Endpoints", describe_endpoints},
 		{"apps", "Deployment", describe_deployment},
 		{"apps", "ReplicaSet", describe_replicaset},
 	};

@@ -85,6 +85,14 @@ spec:
           limits: {memory: 256Mi}
 ---
 apiVersion: v1
+kind: Endpoints
+metadata: {name: front}
+subsets:
+- addresses: [{ip: 10.244.0.5}, {ip: 10.244.0.6}]
+  notReadyAddresses: [{ip: 10.244.0.7}]
+  ports: [{name: http, port: 8888, protocol: TCP}, {name: metrics, port: 9090, protocol: TCP}]
+---
+apiVersion: v1
 kind: Node
 metadata:
   name: node-a
@@ -150,6 +158,8 @@ same "describe pod" describe pod web
 same "describe deploy" describe deployment hello
 same "describe ns" describe namespace default
 same "describe rs" describe rs front
+same "describe endpoints" describe endpoints front
+same "get endpoints" get ep
 same "get rs -o wide" get rs -o wide
 same "describe node" describe node node-a
 same "get nodes -o wide" get nodes -o wide
