@@ -65,6 +65,46 @@ static json_t *sub_obj(json_t *obj, const char *key)
 	return json_is_object(v) ? v : NULL;
 }
 
+/* ---- quantities ---------------------------------------------------------- */
+
+/* Quantities are stored in canonical form, as the typed encoding prints
+ * them after SetDefaults_ResourceList rounded them up to milli-units:
+ * "0.5" -> "500m", "1024Mi" -> "1Gi", 2 -> "2". Values that do not parse
+ * are left for validation to report. */
+static void canonical_quantity(json_t *parent, const char *key)
+{
+	json_t *q = json_object_get(parent, key);
+	int64_t milli;
+	char *s;
+
+	if (!q || api_quantity_json_milli(q, &milli, NULL) < 0)
+		return;
+	if (json_is_real(q)) {
+		char buf[64];
+		json_t *str;
+		snprintf(buf, sizeof(buf), "%.15g", json_real_value(q));
+		str = json_string(buf);
+		s = api_quantity_string(str);
+		json_decref(str);
+	} else {
+		s = api_quantity_string(q);
+	}
+	if (s && *s)
+		json_object_set_new(parent, key, json_string(s));
+	free(s);
+}
+
+static void canonical_list(json_t *list)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(list))
+		return;
+	json_object_foreach (list, key, v)
+		canonical_quantity(list, key);
+}
+
 /* ---- pods and their templates ------------------------------------------- */
 
 /* parsers.ParseImageName's tag: the part after the last ':' that follows
@@ -146,6 +186,8 @@ static void default_container(json_t *c, bool requests_from_limits, bool host_ne
 			json_object_set(p, "hostPort", json_object_get(p, "containerPort"));
 	}
 	res = sub_obj(c, "resources");
+	canonical_list(json_object_get(res, "limits"));
+	canonical_list(json_object_get(res, "requests"));
 	lim = json_object_get(res, "limits");
 	if (requests_from_limits && json_is_object(lim) && json_object_size(lim)) {
 		json_t *v;
@@ -212,6 +254,8 @@ static void default_volume(json_t *v)
 	}
 	if (!any)
 		json_object_set_new(v, "emptyDir", json_object());
+	if (json_is_object(json_object_get(v, "emptyDir")))
+		canonical_quantity(json_object_get(v, "emptyDir"), "sizeLimit");
 	default_int(json_object_get(v, "secret"), "defaultMode", 0644);
 	default_int(json_object_get(v, "configMap"), "defaultMode", 0644);
 	default_int(json_object_get(v, "downwardAPI"), "defaultMode", 0644);
@@ -242,6 +286,7 @@ static void default_pod_spec(json_t *spec, bool pod)
 			default_container(c, pod && l < 2, host_network && l < 2);
 	json_array_foreach (json_object_get(spec, "volumes"), i, c)
 		default_volume(c);
+	canonical_list(json_object_get(spec, "overhead"));
 	if (pod)
 		set_default(spec, "enableServiceLinks", json_true());
 }
@@ -354,6 +399,7 @@ static void default_pv(json_t *pv)
 	json_t *spec = sub_obj(pv, "spec");
 
 	default_str(sub_obj(pv, "status"), "phase", "Pending");
+	canonical_list(json_object_get(spec, "capacity"));
 	default_str(spec, "persistentVolumeReclaimPolicy", "Retain");
 	default_str(spec, "volumeMode", "Filesystem");
 	if (json_is_object(json_object_get(spec, "hostPath")))
@@ -366,6 +412,9 @@ static void default_pvc(json_t *pvc)
 
 	default_str(sub_obj(pvc, "status"), "phase", "Pending");
 	default_str(spec, "volumeMode", "Filesystem");
+	canonical_list(api_get(spec, "resources.requests"));
+	canonical_list(api_get(spec, "resources.limits"));
+	canonical_list(api_get(pvc, "status.capacity"));
 	sub_obj(spec, "resources");
 }
 
@@ -429,6 +478,8 @@ static void default_node(json_t *node)
 	json_t *status = json_object_get(node, "status");
 	json_t *cap = json_object_get(status, "capacity");
 
+	canonical_list(cap);
+	canonical_list(json_object_get(status, "allocatable"));
 	if (json_is_object(cap) && !json_object_get(status, "allocatable"))
 		json_object_set_new(status, "allocatable", json_deep_copy(cap));
 }

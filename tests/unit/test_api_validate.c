@@ -103,6 +103,7 @@ static void test_defaults(void)
 	is_str(api_get_str(json_array_get(api_get(c0, "ports"), 0), "protocol"), "TCP",
 	       "ports[].protocol TCP");
 	is_str(api_get_str(c0, "resources.requests.cpu"), "1", "requests default to limits");
+	is_str(api_get_str(c0, "resources.limits.memory"), "1Gi", "quantities stay canonical");
 	ok(json_is_object(api_get(c1, "resources")), "resources {} on every container");
 	ok(json_is_object(api_get(json_array_get(api_get(pod, "spec.volumes"), 0), "emptyDir")),
 	   "a volume without source is an emptyDir");
@@ -204,6 +205,25 @@ static void test_defaults(void)
 	is_str(api_get_str(sec, "data.user"), "YWRtaW4=", "secret: stringData folded into data");
 	ok(!api_get(sec, "stringData"), "secret: stringData dropped");
 	json_decref(sec);
+
+	/* Quantities are stored canonical, as the typed encoding prints them. */
+	{
+		json_t *q = J(POD("{\"containers\":[{\"name\":\"c\",\"image\":\"i\",\"resources\":{"
+				  "\"limits\":"
+				  "{\"cpu\":0.5,\"memory\":\"1024Mi\",\"x/"
+				  "y\":2,\"ephemeral-storage\":\"1e3\"},"
+				  "\"requests\":{\"cpu\":\"0.0001\",\"memory\":\"bogus\"}}}]}"));
+		api_default(pk, q);
+		json_t *r = api_get(json_array_get(api_get(q, "spec.containers"), 0), "resources");
+		is_str(api_get_str(r, "limits.cpu"), "500m", "quantity 0.5 -> 500m");
+		is_str(api_get_str(r, "limits.memory"), "1Gi", "quantity 1024Mi -> 1Gi");
+		is_str(api_get_str(r, "limits.x/y"), "2", "quantity 2 -> \"2\"");
+		is_str(api_get_str(r, "limits.ephemeral-storage"), "1e3", "exponent form kept");
+		is_str(api_get_str(r, "requests.cpu"), "1m", "rounded up to milli-units");
+		is_str(api_get_str(r, "requests.memory"), "bogus",
+		       "unparsable left for validation");
+		json_decref(q);
+	}
 
 	/* Defaulting is idempotent. */
 	{
