@@ -227,6 +227,29 @@ int sk_http_stream(sk_http *h, const struct sk_http_request *req, bool lines, sk
 /* Percent-encode a URL query or path component (RFC 3986 unreserved kept). */
 char *sk_url_escape(const char *s);
 
+/* ---- string-keyed hash map (common/map.c) -------------------------------
+ * Keys are copied; values are owned by the map when free_value is given
+ * (called on replace, delete, clear and free). Not thread-safe. */
+typedef struct sk_map sk_map;
+typedef struct sk_map_iter {
+	size_t bucket_;
+	void *entry_;
+} sk_map_iter;
+
+sk_map *sk_map_new(void (*free_value)(void *));
+void sk_map_free(sk_map *m);
+void sk_map_clear(sk_map *m);
+void *sk_map_get(const sk_map *m, const char *key);
+void sk_map_set(sk_map *m, const char *key, void *value);
+/* Remove key and return its value without freeing it (NULL if absent). */
+void *sk_map_take(sk_map *m, const char *key);
+/* Remove key, freeing its value; false when it was absent. */
+bool sk_map_del(sk_map *m, const char *key);
+size_t sk_map_len(const sk_map *m);
+/* Iterate: sk_map_iter it = {0}; while (sk_map_next(m, &it, &k, &v)) ...
+ * The map must not change during the walk. */
+bool sk_map_next(const sk_map *m, sk_map_iter *it, const char **key, void **value);
+
 /* ---- aligned columns (common/tabwriter.c) -------------------------------
  * Go's text/tabwriter as kubectl configures it: text is cells ended by
  * '\t' and lines ended by '\n'; at a flush, each column block (consecutive
