@@ -1,4 +1,5 @@
 /* `skiff server`: the API server (see server/server.h and docs/server.md). */
+#include "../controllers/controllers.h"
 #include "../server/server.h"
 #include "cli.h"
 
@@ -18,13 +19,18 @@ static void usage(FILE *f)
 		"  --service-cidr CIDR      ClusterIP range (default %s)\n"
 		"  --node-port-range LO-HI  NodePort range (default %s)\n"
 		"  --disable-agent          do not run a node agent for this machine\n"
+		"  --disable-scheduler      do not run the scheduler (another one binds pods)\n"
+		"  --cluster-cidr CIDR      pod CIDRs for the nodes, a /24 each (default %s)\n"
+		"  --node-monitor-grace-period DURATION\n"
+		"                           a node without heartbeats for this long is NotReady\n"
+		"                           (default 40s; 90s, 2m, 1m30s or seconds)\n"
 		"  --threads N              HTTP worker threads (default 4)\n"
 		"  --compact-interval SEC   store compaction period (default 300)\n"
 		"  --bookmark-interval SEC  watch bookmark period (default 60)\n"
 		"  --insecure-http          plain HTTP without authentication (debugging only)\n"
 		"  -v, --verbose            log every request\n",
 		SRV_DEFAULT_DATA_DIR, SRV_DEFAULT_LISTEN, SRV_DEFAULT_SERVICE_CIDR,
-		SRV_DEFAULT_NODE_PORTS);
+		SRV_DEFAULT_NODE_PORTS, CTL_DEFAULT_CLUSTER_CIDR);
 }
 
 static int int_arg(const char *opt, const char *v, int64_t min, int64_t max, int *out)
@@ -35,6 +41,48 @@ static int int_arg(const char *opt, const char *v, int64_t min, int64_t max, int
 	if (sk_parse_int64(v, min, max, &n, &err) < 0)
 		return cli_failf("%s %s: %s", opt, v, err.msg);
 	*out = (int)n;
+	return 0;
+}
+
+/* A Go-style duration of whole seconds ("40s", "2m", "1m30s", "1h") or a
+ * plain number of seconds, as the kube-controller-manager flag takes it. */
+static int duration_arg(const char *opt, const char *v, int *out)
+{
+	int64_t total = 0;
+	const char *p = v;
+
+	if (!*p)
+		return cli_failf("%s: empty duration", opt);
+	while (*p) {
+		char *end;
+		long long n = strtoll(p, &end, 10);
+		if (end == p || n < 0)
+			return cli_failf("%s %s: expected a duration such as 40s or 2m", opt, v);
+		switch (*end) {
+		case 'h':
+			n *= 3600;
+			end++;
+			break;
+		case 'm':
+			n *= 60;
+			end++;
+			break;
+		case 's':
+			end++;
+			break;
+		case '\0':
+			if (p != v)
+				return cli_failf("%s %s: missing unit", opt, v);
+			break;
+		default:
+			return cli_failf("%s %s: expected a duration such as 40s or 2m", opt, v);
+		}
+		total += n;
+		p = end;
+	}
+	if (total < 1 || total > 86400)
+		return cli_failf("%s %s: must be between 1s and 24h", opt, v);
+	*out = (int)total;
 	return 0;
 }
 
@@ -50,7 +98,10 @@ static int cmd_server(int argc, char **argv)
 		O_THREADS,
 		O_COMPACT,
 		O_BOOKMARK,
-		O_INSECURE
+		O_INSECURE,
+		O_NOSCHED,
+		O_CLUSTER_CIDR,
+		O_GRACE,
 	};
 	static const struct option opts[] = {
 		{"data-dir", required_argument, NULL, O_DATA},
@@ -63,6 +114,9 @@ static int cmd_server(int argc, char **argv)
 		{"compact-interval", required_argument, NULL, O_COMPACT},
 		{"bookmark-interval", required_argument, NULL, O_BOOKMARK},
 		{"insecure-http", no_argument, NULL, O_INSECURE},
+		{"disable-scheduler", no_argument, NULL, O_NOSCHED},
+		{"cluster-cidr", required_argument, NULL, O_CLUSTER_CIDR},
+		{"node-monitor-grace-period", required_argument, NULL, O_GRACE},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -107,6 +161,17 @@ static int cmd_server(int argc, char **argv)
 			break;
 		case O_INSECURE:
 			cfg.insecure_http = true;
+			break;
+		case O_NOSCHED:
+			cfg.disable_scheduler = true;
+			break;
+		case O_CLUSTER_CIDR:
+			cfg.cluster_cidr = optarg;
+			break;
+		case O_GRACE:
+			if (duration_arg("--node-monitor-grace-period", optarg,
+					 &cfg.node_monitor_grace_s))
+				return 1;
 			break;
 		case 'v':
 			sk_log_level = SK_LOG_DEBUG;

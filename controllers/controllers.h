@@ -95,6 +95,10 @@ struct ctl_client {
 	 * -1. */
 	void (*watch_stop)(ctl_client *c, ctl_watch *w);
 	void (*watch_close)(ctl_client *c, ctl_watch *w);
+	/* POST obj to a subresource of an object: pods/NAME/binding (a
+	 * Binding; what the scheduler sends). */
+	int (*create_sub)(ctl_client *c, const api_kind *k, const char *ns, const char *name,
+			  const char *subresource, json_t *obj, json_t **out, sk_err *err);
 };
 
 /* ---- garbage collector (gc.c) ----------------------------------------------
@@ -120,5 +124,68 @@ size_t ctl_gc_tracked(ctl_gc *gc);
 typedef struct ctl_namespace ctl_namespace;
 int ctl_namespace_start(ctl_client *c, ctl_namespace **out, sk_err *err);
 void ctl_namespace_stop(ctl_namespace *nc);
+
+/* ---- events (events.c) -----------------------------------------------------------
+ * core/v1 Events about objects, as client-go's recorder writes them
+ * (source.component and reportingComponent the component; name
+ * "<object>.<hex nanoseconds>"; the object's namespace, or "default" for
+ * cluster-scoped ones). A repeat of the same event (object, type, reason,
+ * message) updates count and lastTimestamp of the first instead of making
+ * another, as client-go's correlator does. Best effort: failures are
+ * logged, never returned. One recorder per thread. */
+typedef struct ctl_recorder ctl_recorder;
+ctl_recorder *ctl_recorder_new(ctl_client *c, const char *component);
+void ctl_recorder_free(ctl_recorder *r);
+/* type "Normal" or "Warning"; obj the involved object (its kind,
+ * apiVersion, name, namespace, uid, resourceVersion are referenced). */
+void ctl_eventf(ctl_recorder *r, json_t *obj, const char *type, const char *reason, const char *fmt,
+		...) __attribute__((format(printf, 5, 6)));
+
+/* ---- Endpoints (endpoints.c) -------------------------------------------------------
+ * Keeps the Endpoints of every Service with a selector equal to the pods
+ * it selects, as Kubernetes' endpoints controller: ready pods in
+ * addresses, the others in notReadyAddresses (all in addresses with
+ * publishNotReadyAddresses), terminating and finished pods and pods
+ * without an IP left out; ports resolved per pod from numbered and named
+ * targetPorts, so pods that number a named port differently land in
+ * different subsets. Services without a selector are left alone; the
+ * Endpoints of a deleted Service go with it. Writes only what changed. */
+typedef struct ctl_endpoints ctl_endpoints;
+int ctl_endpoints_start(ctl_client *c, ctl_endpoints **out, sk_err *err);
+void ctl_endpoints_stop(ctl_endpoints *ec);
+
+/* ---- node lifecycle (node_lifecycle.c) ---------------------------------------------
+ * Watches Nodes and their Leases in kube-node-lease. A node whose agent
+ * has neither renewed its Lease nor posted its Ready condition for the
+ * grace period gets Ready (and the pressure conditions) Unknown, reason
+ * NodeStatusUnknown, "Kubelet stopped posting node status."; its pods
+ * are marked not Ready (they leave Endpoints). Taints follow the
+ * conditions as Kubernetes' TaintNodesByCondition and taint-based
+ * eviction do: node.kubernetes.io/not-ready or unreachable (NoSchedule
+ * and NoExecute), memory-pressure, disk-pressure, pid-pressure,
+ * network-unavailable, unschedulable (NoSchedule). Pods on a node with a
+ * NoExecute taint they do not tolerate are deleted, at once or after
+ * their tolerationSeconds. */
+typedef struct ctl_node_lifecycle_config {
+	int grace_s; /* --node-monitor-grace-period; 0: 40 */
+} ctl_node_lifecycle_config;
+typedef struct ctl_node_lifecycle ctl_node_lifecycle;
+int ctl_node_lifecycle_start(ctl_client *c, const ctl_node_lifecycle_config *cfg,
+			     ctl_node_lifecycle **out, sk_err *err);
+void ctl_node_lifecycle_stop(ctl_node_lifecycle *nl);
+
+/* ---- node IPAM (node_ipam.c) -------------------------------------------------------
+ * Gives every Node without one a pod CIDR (spec.podCIDR and
+ * spec.podCIDRs): the lowest free /mask_bits block of the cluster CIDR.
+ * What is taken is learnt from the Nodes themselves (so nothing is
+ * handed out twice, across restarts too); a deleted Node's block is free
+ * again. */
+#define CTL_DEFAULT_CLUSTER_CIDR "10.88.0.0/16"
+#define CTL_DEFAULT_NODE_CIDR_BITS 24
+typedef struct ctl_node_ipam ctl_node_ipam;
+/* cluster_cidr NULL: the default; mask_bits 0: 24. err names a bad CIDR. */
+int ctl_node_ipam_start(ctl_client *c, const char *cluster_cidr, int mask_bits, ctl_node_ipam **out,
+			sk_err *err);
+void ctl_node_ipam_stop(ctl_node_ipam *ni);
 
 #endif

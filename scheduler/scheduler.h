@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "../common/common.h"
+#include "../controllers/controllers.h"
 
 /* The schedulerName this scheduler serves (the API's default). */
 #define SCHED_NAME "default-scheduler"
@@ -141,5 +142,23 @@ int64_t sched_score_preferred_affinity(const sched_pod *p, const sched_node *n);
  * cpu, 1 node(s) didn't match Pod's node affinity/selector." ("no nodes
  * available to schedule pods" when there are none). */
 ssize_t sched_pick(const sched_pod *p, sched_node *const *nodes, size_t n, char **message);
+
+/* ---- the in-process scheduler (scheduler.c) -------------------------------------
+ * One thread consuming a watch of every kind (it keeps Pods and Nodes).
+ * Pending pods (no spec.nodeName, schedulerName default-scheduler, no
+ * scheduling gates, not being deleted) go in priority order, then first
+ * come first served; each is bound to the node sched_pick chooses, and
+ * counted on that node at once (before the watch shows the binding), as
+ * kube-scheduler's assume cache does. A pod that fits nowhere gets
+ * PodScheduled=False, reason Unschedulable, with the FitError message
+ * and a FailedScheduling event; it is tried again when a node appears or
+ * changes what matters to scheduling, when a pod leaves a node, when the
+ * pod itself changes, and every SCHED_RETRY_S seconds. */
+#define SCHED_RETRY_S 30
+typedef struct sched_scheduler sched_scheduler;
+int sched_start(ctl_client *c, sched_scheduler **out, sk_err *err);
+void sched_stop(sched_scheduler *s);
+/* Pods bound since start (for tests and metrics). */
+uint64_t sched_bound_count(sched_scheduler *s);
 
 #endif

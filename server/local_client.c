@@ -137,6 +137,21 @@ static int lc_delete(ctl_client *c, const api_kind *k, const char *ns, const cha
 	return 0;
 }
 
+/* The subresources controllers POST to: pods/NAME/binding. */
+static int lc_create_sub(ctl_client *c, const api_kind *k, const char *ns, const char *name,
+			 const char *subresource, json_t *obj, json_t **out, sk_err *err)
+{
+	srv_write_opts o = {0};
+	srv_result res = {0};
+
+	if (!k || strcmp(k->resource, "pods") != 0 || !sk_streq(subresource, "binding"))
+		return sk_err_set(err, 404, "no subresource %s/%s", k ? k->resource : "?",
+				  subresource ? subresource : "");
+	if (srv_bind(server_of(c), ns, name, obj, &o, &res) < 0)
+		return result_err(&res, err);
+	return take_result(&res, out);
+}
+
 static int lc_watch(ctl_client *c, const api_kind *k, ctl_watch **out, sk_err *err)
 {
 	srv_server *s = server_of(c);
@@ -240,5 +255,6 @@ void srv_local_client_init(srv_server *s, ctl_client *c)
 		.next = lc_next,
 		.watch_stop = lc_watch_stop,
 		.watch_close = lc_watch_close,
+		.create_sub = lc_create_sub,
 	};
 }

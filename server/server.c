@@ -3,6 +3,8 @@
  * orderly stop on SIGINT/SIGTERM. */
 #include "srv_internal.h"
 
+#include "../scheduler/scheduler.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -123,12 +125,37 @@ static void *tick_main(void *arg)
 	return NULL;
 }
 
+/* The scheduler and the controllers of nodes and Services. */
+static int start_cluster_controllers(srv_server *s, sk_err *err)
+{
+	ctl_node_lifecycle_config nl = {.grace_s = s->cfg.node_monitor_grace_s};
+
+	if (ctl_node_ipam_start(&s->client, s->cfg.cluster_cidr, 0, &s->nodeipam, err) < 0)
+		return sk_err_wrap(err, "--cluster-cidr");
+	if (ctl_node_lifecycle_start(&s->client, &nl, &s->nodelc, err) < 0 ||
+	    ctl_endpoints_start(&s->client, &s->endpoints, err) < 0)
+		return -1;
+	if (!s->cfg.disable_scheduler && sched_start(&s->client, &s->sched, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void stop_cluster_controllers(srv_server *s)
+{
+	sched_stop(s->sched);
+	ctl_endpoints_stop(s->endpoints);
+	ctl_node_lifecycle_stop(s->nodelc);
+	ctl_node_ipam_stop(s->nodeipam);
+}
+
 static int start_controllers(srv_server *s, sk_err *err)
 {
 	srv_local_client_init(s, &s->client);
 	if (ctl_gc_start(&s->client, &s->gc, err) < 0)
 		return -1;
-	return ctl_namespace_start(&s->client, &s->nsctl, err);
+	if (ctl_namespace_start(&s->client, &s->nsctl, err) < 0)
+		return -1;
+	return start_cluster_controllers(s, err);
 }
 
 static int write_kubeconfigs(srv_server *s, sk_err *err)
@@ -189,6 +216,7 @@ static void shutdown_server(srv_server *s)
 	pthread_mutex_unlock(&s->stop_lock);
 	if (s->tick_started)
 		pthread_join(s->tick_thread, NULL);
+	stop_cluster_controllers(s);
 	ctl_namespace_stop(s->nsctl);
 	ctl_gc_stop(s->gc);
 	srv_http_stop(s);

@@ -29,6 +29,9 @@ typedef struct srv_config {
 	int threads;		      /* HTTP worker threads; 0: 4 */
 	int compact_interval_s;	      /* 0: 300 (Kubernetes' default) */
 	int bookmark_interval_s;      /* 0: 60 */
+	const char *cluster_cidr;     /* pod CIDRs for nodes; CTL_DEFAULT_CLUSTER_CIDR when NULL */
+	int node_monitor_grace_s;     /* a node is NotReady after this without a heartbeat; 0: 40 */
+	bool disable_scheduler;	      /* no in-process scheduler (another one binds pods) */
 	/* Called once the server serves, from srv_run's thread, e.g. to start
 	 * the embedded agent (the command layer passes it; server/ does not
 	 * know agent/). url is "https://HOST:PORT"; token is the node join

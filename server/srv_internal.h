@@ -61,6 +61,11 @@ typedef struct srv_server {
 	ctl_client client;	/* the in-process client for controllers */
 	ctl_gc *gc;
 	ctl_namespace *nsctl;
+	/* the scheduler and the node/Service controllers (H8) */
+	struct sched_scheduler *sched;
+	ctl_endpoints *endpoints;
+	ctl_node_lifecycle *nodelc;
+	ctl_node_ipam *nodeipam;
 	atomic_ullong requests;
 	atomic_int inflight; /* requests inside the REST layer */
 	atomic_int writers;  /* write requests that have not reached the store yet */

@@ -14,6 +14,8 @@ static const api_kind *pod_kind(void)
 struct bind_ctx {
 	const char *name;
 	const char *node;
+	const char *uid;     /* the Binding's metadata.uid: a precondition */
+	json_t *annotations; /* the Binding's, copied onto the pod */
 };
 
 static int bind_mutate(json_t **obj, void *ctx, json_t **status)
@@ -22,6 +24,14 @@ static int bind_mutate(json_t **obj, void *ctx, json_t **status)
 	const char *cur = api_get_str(*obj, "spec.nodeName");
 	char why[512], now[32];
 
+	const char *uid = api_meta_uid(*obj);
+	if (c->uid && *c->uid && !sk_streq(c->uid, uid)) {
+		snprintf(why, sizeof(why),
+			 "Precondition failed: UID in precondition: %s, UID in object meta: %s",
+			 c->uid, uid ? uid : "");
+		*status = api_status_conflict(pod_kind(), c->name, why);
+		return -1;
+	}
 	if (cur && *cur) {
 		snprintf(why, sizeof(why), "pod %s is already assigned to node \"%s\"", c->name,
 			 cur);
@@ -34,7 +44,17 @@ static int bind_mutate(json_t **obj, void *ctx, json_t **status)
 		*status = api_status_conflict(pod_kind(), c->name, why);
 		return -1;
 	}
+	if (json_array_size(api_get(*obj, "spec.schedulingGates"))) {
+		snprintf(why, sizeof(why), "pod %s has non-empty .spec.schedulingGates", c->name);
+		*status = api_status_conflict(pod_kind(), c->name, why);
+		return -1;
+	}
 	api_set_str(*obj, "spec.nodeName", c->node);
+	const char *key;
+	json_t *v;
+	json_object_foreach (c->annotations, key, v)
+		if (json_is_string(v))
+			api_meta_set_annotation(*obj, key, json_string_value(v));
 	sk_rfc3339(sk_now_ns() / 1000000000LL, now, sizeof(now));
 	json_t *conds = api_get(*obj, "status.conditions");
 	if (!json_is_array(conds)) {
@@ -83,7 +103,10 @@ int srv_bind(srv_server *s, const char *ns, const char *name, json_t *binding,
 	if (kind && *kind && strcmp(kind, "Node") != 0)
 		return srv_fail(
 			res, api_status_bad_request("binding target must be a Node, not %s", kind));
-	struct bind_ctx c = {.name = name, .node = api_get_str(binding, "target.name")};
+	struct bind_ctx c = {.name = name,
+			     .node = api_get_str(binding, "target.name"),
+			     .uid = api_meta_uid(binding),
+			     .annotations = api_meta_annotations(binding)};
 	if (srv_update_with(s, pod_kind(), ns, name, bind_mutate, &c, &wo, &r) < 0) {
 		*res = r;
 		return -1;
