@@ -107,11 +107,18 @@ like "$out" $'\n\nNAME +TYPE +CLUSTER-IP.*\nservice/kubernetes ' "get all: servi
 like "$out" $'deployment.apps/hello ' "get all: deployments"
 
 # ---- describe ----
+# no node here: the scheduler says so in an event, which describe lists
+has_sched_event() {
+	run skiff get events --field-selector involvedObject.name=web,reason=FailedScheduling -o name
+	[[ -n $out ]]
+}
+wait_for 10 has_sched_event
 run_ok "describe pod" skiff describe pod web
 like "$out" $'^Name: +web\nNamespace: +default\n' "describe pod header"
 like "$out" $'\nContainers:\n  c:\n    Image: +busybox:latest\n    Port: +8888/TCP\n' "containers section"
 like "$out" $'\nQoS Class: +BestEffort\n' "QoS class"
-like "$out" $'\nEvents: +<none>' "events section"
+like "$out" $'\nEvents:\n  Type +Reason +Age +From +Message\n  -+ +-+ +-+ +-+ +-+\n  Warning +FailedScheduling +[0-9a-z]+ +default-scheduler +no nodes available to schedule pods' \
+	"events section (the scheduler's event)"
 run_ok "describe svc" skiff describe svc test-service
 like "$out" $'Selector: +app=test-app\nType: +ClusterIP\n' "service selector and type"
 like "$out" $'\nPort: +<unset> +80/TCP\nTargetPort: +8888/TCP\n' "service ports"

@@ -224,7 +224,8 @@ req PUT /apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/node-2 '{
 expect 201 "PUT creates a missing Lease (as the apiserver)"
 req POST /api/v1/namespaces/default/events '{"apiVersion":"v1","kind":"Event","metadata":{"name":"web.1"},"involvedObject":{"kind":"Pod","name":"web","namespace":"default","uid":"'"$uid"'"},"reason":"Scheduled","message":"assigned","type":"Normal"}'
 expect 201 "create an Event"
-req GET "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dweb%2CinvolvedObject.namespace%3Ddefault%2CinvolvedObject.uid%3D$uid"
+# (the scheduler adds its own FailedScheduling event about this pod: pick ours)
+req GET "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dweb%2CinvolvedObject.namespace%3Ddefault%2CinvolvedObject.uid%3D$uid%2Creason%3DScheduled"
 is "$(jqb '.items | length')" 1 "events listed by involvedObject (what kubectl describe asks)"
 
 done_testing
