@@ -35,6 +35,11 @@ mount --move /skiff-checkout "$skiff_top"
 mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 /sys/fs/cgroup
 echo "+cpu +memory +pids +io +cpuset" >/sys/fs/cgroup/cgroup.subtree_control
 mount --make-rshared /
+# no udev here: load what tests expect a machine to have (the null disk
+# for io.max and device tests; veth, bridge and nf_tables for pod networks)
+for m in virtio_blk veth bridge br_netfilter nf_tables; do
+	modprobe "$m" 2>/dev/null || say "modprobe $m failed"
+done
 ip link set lo up
 hostname skiff-vm
 # skiff's default data and log folders on a tmpfs of their own: the
