@@ -1,21 +1,36 @@
-/* The Service dataplane, shaped as kube-proxy's nftables mode:
+/* The Service dataplane, kube-proxy's nftables mode reshaped so that the
+ * cost of a change does not grow with the number of Services.
  *
- *   services:   ip daddr . l4proto . dport vmap @service-ips
- *               (local address) l4proto . dport vmap @service-nodeports
- *   svc-<h>:    [ip saddr @aff-<e> goto ep-<e>]...  (ClientIP affinity)
- *               numgen random mod N vmap { 0 : goto ep-<a>, ... }
- *   ext-<h>:    mark for masquerade, goto svc-<h>   (NodePort)
- *   ep-<e>:     ip saddr <ep> mark for masquerade   (hairpin)
- *               [update @aff-<e> { ip saddr }]
- *               dnat to <ep>:<port>
- *   no endpoints: @no-endpoint-services / @no-endpoint-nodeports send new
- *               connections to reject-chain (TCP reset, ICMP otherwise).
+ * A Service port with N ready endpoints (and no affinity) is map and set
+ * elements only:
+ *   service-ips-N        VIP . proto . port         (a set per endpoint count)
+ *   service-backends     VIP . proto . port . k  :  endpoint . targetPort
+ *   service-nodeports-N, nodeport-backends          the same for the NodePort
+ * and the shared chains for that N (made once, see net_pick_cmds):
+ *   service-picks:  ip daddr . l4proto . dport @service-ips-N goto pick-N
+ *   pick-N:         dnat to ip daddr . l4proto . dport . numgen random mod N
+ *                   map @service-backends
+ *   nodeport-pick-N mark for masquerade, then the same through nodeport-backends
+ * A packet costs one set lookup per endpoint count in use and one map
+ * lookup. Why not a chain per Service, as kube-proxy: every libnftables
+ * transaction loads the list of chains, and a verdict map makes the kernel
+ * walk all its elements' chains on each commit, so both grow with the
+ * number of Services; sets and data maps need neither.
  *
- * A packet's lookup is one map lookup whatever the number of Services. A
- * Service becomes a list of objects (map elements, chains with their
- * rules, affinity sets) named by hashes of what they serve; setting it
- * diffs the old list against the new one and sends only the difference,
- * in one transaction. */
+ * ClientIP affinity needs state per endpoint (a set of recent clients),
+ * so those Services keep kube-proxy's chains, reached through the
+ * service-ips verdict map: svc-<h> ([ip saddr @aff-<e> goto ep-<e>]...,
+ * numgen random mod N vmap { k : goto ep-<e> }), ep-<e> (hairpin mark,
+ * update @aff-<e>, dnat), ext-<h> for the NodePort.
+ *
+ * Hairpin: pod-hairpin (every pod's IP . IP) masquerades a pod reaching
+ * itself. No endpoints: the VIP:port in no-endpoint-services (and the
+ * NodePort in no-endpoint-nodeports) sends new connections to
+ * reject-chain (TCP reset, ICMP port unreachable otherwise).
+ *
+ * A Service becomes a list of objects (elements, affinity chains and
+ * sets) named from what they serve; setting it diffs the old list against
+ * the new one and sends only the difference, in one transaction. */
 #include "net_internal.h"
 
 #include <dirent.h>
@@ -143,20 +158,16 @@ static char *service_chain_rules(const struct net_service *svc, size_t p)
 	return sk_buf_steal(&rules);
 }
 
-/* A Service port without affinity is map elements only: its key in
- * service-ips sends packets to the shared chain pick-<N> for its number
- * of endpoints, which DNATs through service-backends keyed by the same
- * VIP:port and `numgen random mod N`. No chain per Service, so the chain
- * list that every nftables transaction loads stays the same size however
- * many Services there are: the cost of a change is flat. */
+/* A Service port without affinity: elements only (see the top). */
 static void port_elements(const struct net_service *svc, size_t p, struct objlist *out)
 {
 	const struct net_service_port *sp = &svc->ports[p];
 	const char *proto = net_proto_name(sp->protocol);
 
 	obj_add(out, OBJ_ELEM, 0,
-		sk_asprintf("service-ips %s . %s . %u", svc->cluster_ip, proto, sp->port),
-		sk_asprintf("goto pick-%zu", svc->n_endpoints));
+		sk_asprintf("service-ips-%zu %s . %s . %u", svc->n_endpoints, svc->cluster_ip,
+			    proto, sp->port),
+		sk_strdup(""));
 	for (size_t e = 0; e < svc->n_endpoints; e++)
 		obj_add(out, OBJ_ELEM, 0,
 			sk_asprintf("service-backends %s . %s . %u . %zu", svc->cluster_ip, proto,
@@ -164,8 +175,10 @@ static void port_elements(const struct net_service *svc, size_t p, struct objlis
 			sk_asprintf("%s . %u", svc->endpoints[e].ip, endpoint_port(svc, e, p)));
 	if (!sp->node_port)
 		return;
-	obj_add(out, OBJ_ELEM, 0, sk_asprintf("service-nodeports %s . %u", proto, sp->node_port),
-		sk_asprintf("goto nodeport-pick-%zu", svc->n_endpoints));
+	obj_add(out, OBJ_ELEM, 0,
+		sk_asprintf("service-nodeports-%zu %s . %u", svc->n_endpoints, proto,
+			    sp->node_port),
+		sk_strdup(""));
 	for (size_t e = 0; e < svc->n_endpoints; e++)
 		obj_add(out, OBJ_ELEM, 0,
 			sk_asprintf("nodeport-backends %s . %u . %zu", proto, sp->node_port, e),
@@ -204,11 +217,11 @@ static void port_objects(const struct net_service *svc, size_t p, struct objlist
 		obj_add(out, OBJ_ELEM, 0,
 			sk_asprintf("no-endpoint-services %s . %s . %u", svc->cluster_ip, proto,
 				    sp->port),
-			sk_strdup("goto reject-chain"));
+			sk_strdup(""));
 		if (sp->node_port)
 			obj_add(out, OBJ_ELEM, 0,
 				sk_asprintf("no-endpoint-nodeports %s . %u", proto, sp->node_port),
-				sk_strdup("goto reject-chain"));
+				sk_strdup(""));
 		return;
 	}
 	if (svc->affinity_client_ip)
@@ -230,7 +243,6 @@ static void service_objects(const struct net_service *svc, struct objlist *out)
 static void pick_chains(net_node *node, const struct net_service *svc, sk_buf *b, size_t *made,
 			size_t *n_made)
 {
-	const char *t = node->table;
 	size_t n = svc->n_endpoints;
 	_cleanup_free_ char *marker = sk_asprintf("%s/picks/%zu", node->net_dir, n);
 
@@ -240,18 +252,7 @@ static void pick_chains(net_node *node, const struct net_service *svc, sk_buf *b
 		if (made[i] == n)
 			return;
 	made[(*n_made)++] = n;
-	sk_buf_printf(b, "add chain ip %s pick-%zu\nflush chain ip %s pick-%zu\n", t, n, t, n);
-	sk_buf_printf(b,
-		      "add rule ip %s pick-%zu dnat ip to ip daddr . meta l4proto . th dport . "
-		      "numgen random mod %zu map @service-backends\n",
-		      t, n, n);
-	sk_buf_printf(b, "add chain ip %s nodeport-pick-%zu\nflush chain ip %s nodeport-pick-%zu\n",
-		      t, n, t, n);
-	sk_buf_printf(b, "add rule ip %s nodeport-pick-%zu jump mark-for-masquerade\n", t, n);
-	sk_buf_printf(b,
-		      "add rule ip %s nodeport-pick-%zu dnat ip to ip protocol . th dport . "
-		      "numgen random mod %zu map @nodeport-backends\n",
-		      t, n, n);
+	net_pick_cmds(node, n, b);
 }
 
 static int pick_markers_write(net_node *node, const size_t *made, size_t n_made, sk_err *err)
@@ -275,7 +276,7 @@ static void elem_cmd(sk_buf *b, const char *verb, const char *t, const struct ob
 
 	sk_buf_printf(b, "%s element ip %s %.*s { %s", verb, t, (int)(sp - o->name), o->name,
 		      sp + 1);
-	if (value)
+	if (value && o->body[0]) /* set elements have no value */
 		sk_buf_printf(b, " : %s", o->body);
 	sk_buf_puts(b, " }\n");
 }

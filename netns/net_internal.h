@@ -29,6 +29,7 @@ int net_nft_run(net_node *node, const char *cmds, sk_err *err);
 int net_nft_table_up(net_node *node, sk_err *err);
 int net_nft_table_delete(net_node *node, sk_err *err);
 const char *net_proto_name(int protocol);
+void net_pick_cmds(net_node *node, size_t n, sk_buf *b);
 
 /* ---- ipam.c ---- */
 int net_ipam_claim(net_node *node, const char *uid, uint32_t *ip, sk_err *err);

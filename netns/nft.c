@@ -4,6 +4,7 @@
  * node up again rewrites them without touching Services or pods. */
 #include "net_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <nftables/libnftables.h>
 
@@ -70,10 +71,9 @@ static void base_maps(sk_buf *b, const char *t)
 		"add map ip %s service-ips { type ipv4_addr . inet_proto . inet_service : "
 		"verdict; }\n"
 		"add map ip %s service-nodeports { type inet_proto . inet_service : verdict; }\n"
-		"add map ip %s no-endpoint-services { type ipv4_addr . inet_proto . "
-		"inet_service : verdict; }\n"
-		"add map ip %s no-endpoint-nodeports { type inet_proto . inet_service : "
-		"verdict; }\n"
+		"add set ip %s no-endpoint-services { type ipv4_addr . inet_proto . "
+		"inet_service; }\n"
+		"add set ip %s no-endpoint-nodeports { type inet_proto . inet_service; }\n"
 		"add map ip %s hostports { type inet_proto . inet_service : ipv4_addr . "
 		"inet_service; }\n"
 		"add set ip %s pod-hairpin { type ipv4_addr . ipv4_addr; }\n"
@@ -98,6 +98,7 @@ static void base_rules(sk_buf *b, const char *t, const char *pod, const char *cl
 	sk_buf_printf(
 		b, "add rule ip %s services %s meta l4proto . th dport vmap @service-nodeports\n",
 		t, local);
+	sk_buf_printf(b, "add rule ip %s services jump service-picks\n", t);
 	sk_buf_printf(b,
 		      "add rule ip %s nat-prerouting %s dnat ip to meta l4proto . th dport map "
 		      "@hostports\n",
@@ -120,11 +121,11 @@ static void base_rules(sk_buf *b, const char *t, const char *pod, const char *cl
 	sk_buf_printf(b, "add rule ip %s reject-chain reject\n", t);
 	sk_buf_printf(b,
 		      "add rule ip %s service-endpoints-check ip daddr . meta l4proto . th dport "
-		      "vmap @no-endpoint-services\n",
+		      "@no-endpoint-services goto reject-chain\n",
 		      t);
 	sk_buf_printf(b,
-		      "add rule ip %s nodeport-endpoints-check %s meta l4proto . th dport vmap "
-		      "@no-endpoint-nodeports\n",
+		      "add rule ip %s nodeport-endpoints-check %s meta l4proto . th dport "
+		      "@no-endpoint-nodeports goto reject-chain\n",
 		      t, local);
 	sk_buf_printf(b, "add rule ip %s filter-input ct state new jump nodeport-endpoints-check\n",
 		      t);
@@ -136,6 +137,60 @@ static void base_rules(sk_buf *b, const char *t, const char *pod, const char *cl
 		      t);
 	sk_buf_printf(
 		b, "add rule ip %s filter-output ct state new jump nodeport-endpoints-check\n", t);
+}
+
+/* The shared objects for Services with n endpoints: sets of their
+ * VIP:ports and NodePorts, the dispatch rules in service-picks, and the
+ * chains that pick one of n backends. Idempotent but for the dispatch
+ * rules, which are added once per n (a marker remembers, see lb.c). */
+void net_pick_cmds(net_node *node, size_t n, sk_buf *b)
+{
+	const char *t = node->table;
+
+	sk_buf_printf(
+		b,
+		"add set ip %s service-ips-%zu { type ipv4_addr . inet_proto . inet_service; }\n"
+		"add set ip %s service-nodeports-%zu { type inet_proto . inet_service; }\n",
+		t, n, t, n);
+	sk_buf_printf(b, "add chain ip %s pick-%zu\nflush chain ip %s pick-%zu\n", t, n, t, n);
+	sk_buf_printf(b,
+		      "add rule ip %s pick-%zu dnat ip to ip daddr . meta l4proto . th dport . "
+		      "numgen random mod %zu map @service-backends\n",
+		      t, n, n);
+	sk_buf_printf(b, "add chain ip %s nodeport-pick-%zu\nflush chain ip %s nodeport-pick-%zu\n",
+		      t, n, t, n);
+	sk_buf_printf(b, "add rule ip %s nodeport-pick-%zu jump mark-for-masquerade\n", t, n);
+	sk_buf_printf(b,
+		      "add rule ip %s nodeport-pick-%zu dnat ip to ip protocol . th dport . "
+		      "numgen random mod %zu map @nodeport-backends\n",
+		      t, n, n);
+	sk_buf_printf(b,
+		      "add rule ip %s service-picks ip daddr . meta l4proto . th dport "
+		      "@service-ips-%zu goto pick-%zu\n",
+		      t, n, n);
+	sk_buf_printf(b,
+		      "add rule ip %s service-picks fib daddr type local ip daddr != 127.0.0.0/8 "
+		      "meta l4proto . th dport @service-nodeports-%zu goto nodeport-pick-%zu\n",
+		      t, n, n);
+}
+
+/* service-picks is rebuilt from the markers of the endpoint counts in use. */
+static void picks_rebuild(net_node *node, sk_buf *b)
+{
+	_cleanup_free_ char *dir = sk_path_join(node->net_dir, "picks");
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	sk_buf_printf(b, "add chain ip %s service-picks\nflush chain ip %s service-picks\n",
+		      node->table, node->table);
+	while (d && (e = readdir(d))) {
+		int64_t n;
+		sk_err ignored;
+		if (e->d_name[0] != '.' && sk_parse_int64(e->d_name, 1, 1 << 20, &n, &ignored) == 0)
+			net_pick_cmds(node, (size_t)n, b);
+	}
+	if (d)
+		closedir(d);
 }
 
 int net_nft_table_up(net_node *node, sk_err *err)
@@ -151,6 +206,7 @@ int net_nft_table_up(net_node *node, sk_err *err)
 	sk_buf_printf(&b, "add table ip %s { comment \"skiff node network\"; }\n", node->table);
 	base_chains(&b, node->table);
 	base_maps(&b, node->table);
+	picks_rebuild(node, &b);
 	base_rules(&b, node->table, pod, cluster);
 	if (net_nft_run(node, b.data, err) < 0)
 		return sk_err_wrap(err, "table %s", node->table);

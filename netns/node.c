@@ -115,12 +115,7 @@ void net_node_gateway(const net_node *node, char *buf, size_t n)
 
 int net_node_up(net_node *node, sk_err *err)
 {
-	_cleanup_free_ char *picks = sk_path_join(node->net_dir, "picks");
-
 	if (sk_mkdir_p(node->net_dir, 0700, err) < 0)
-		return -1;
-	/* the table may be new: let Services re-create the pick chains */
-	if (sk_rm_rf(picks, err) < 0)
 		return -1;
 	if (net_link_bridge_up(node, err) < 0)
 		return -1;
