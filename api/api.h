@@ -31,16 +31,16 @@
  * which carry line and column: "pod.yaml:3:7: mapping values are not
  * allowed in this context". Scalars resolve as Kubernetes' YAML reader
  * (YAML 1.1) does them: null, booleans (true/false/yes/no/on/off), ints,
- * floats; quoted scalars stay strings. Depth and alias expansion are
- * bounded. */
+ * floats; quoted scalars stay strings. A text that starts with '{' is read
+ * as a stream of JSON documents, as kubectl does. Depth and alias
+ * expansion are bounded. */
 int api_yaml_load(const char *text, size_t len, const char *name, json_t **docs, sk_err *err);
 /* Read FILE (or stdin for "-") and parse it as above. */
 int api_yaml_load_file(const char *path, json_t **docs, sk_err *err);
 /* Parse one JSON value (a request body) of at most API_MAX_BODY bytes and
- * API_MAX_DEPTH levels; it must be an object. Errors (err->code EINVAL,
- * or E2BIG when over the limit) read like Kubernetes' decoder's:
- * "couldn't get version/kind; json parse error: ..." is left to the
- * caller; the message here is "invalid JSON at line L column C: ...". */
+ * API_MAX_DEPTH levels; it must be an object. Errors: err->code EINVAL
+ * ("invalid JSON at line L column C: ...", 400) or E2BIG (over the
+ * limit, 413). */
 int api_json_parse(const char *text, size_t len, json_t **obj, sk_err *err);
 
 /* ---- quantities ("100m", "128Mi", "1.5", "2e3") ------------------------ */
@@ -184,36 +184,45 @@ json_t *api_partial_metadata(json_t *obj);
  * decoded object of kind k (idempotent; fields already set are kept):
  * Pod: restartPolicy Always, terminationGracePeriodSeconds 30, dnsPolicy
  * ClusterFirst, schedulerName default-scheduler, securityContext {},
- * enableServiceLinks true, priority 0, ...; per container
- * imagePullPolicy (Always for :latest or no tag, else IfNotPresent),
- * terminationMessagePath/Policy, resources {}, ports[].protocol TCP;
+ * enableServiceLinks true; per container imagePullPolicy (Always for
+ * :latest or no tag, else IfNotPresent), terminationMessagePath/Policy,
+ * resources {} (requests from limits), ports[].protocol TCP, probe
+ * thresholds; volumes without a source are emptyDir;
  * Service: type ClusterIP, sessionAffinity None, ports[].protocol TCP and
  * targetPort = port, internalTrafficPolicy Cluster (clusterIPs,
  * ipFamilies and ipFamilyPolicy come with the allocated address: see
  * api_service_set_cluster_ip);
  * Deployment: replicas 1, strategy RollingUpdate 25%/25%,
  * revisionHistoryLimit 10, progressDeadlineSeconds 600, template defaults;
- * ReplicaSet: replicas 1; Namespace: spec.finalizers [kubernetes];
- * PV: persistentVolumeReclaimPolicy Retain, volumeMode Filesystem;
- * PVC: volumeMode Filesystem; Secret: type Opaque; the complete table is
- * in docs/api.md. */
+ * ReplicaSet: replicas 1; Namespace: the kubernetes.io/metadata.name
+ * label, status.phase Active; PV: persistentVolumeReclaimPolicy Retain,
+ * volumeMode Filesystem; PVC: volumeMode Filesystem; Secret: type Opaque,
+ * stringData folded into data; resource quantities in canonical form.
+ * docs/api.md has the rest. */
 void api_default(const api_kind *k, json_t *obj);
 /* What the apiserver does to a new object before validation and storage
  * (after api_default): status reset to its initial value (Pod:
- * {phase: Pending, qosClass}; Namespace: {phase: Active}; others with a
- * status subresource: {} or their kind's empty status), generation 1,
- * deletionTimestamp and the server-owned fields dropped. uid,
- * creationTimestamp, resourceVersion and names are the server's job. */
+ * {phase: Pending, qosClass}; Namespace: {phase: Active} and the
+ * "kubernetes" spec finalizer; Deployment/ReplicaSet: {} and generation
+ * 1; Service: {loadBalancer: {}}; PV/PVC: {phase: Pending}),
+ * deletionTimestamp dropped, and what the default admission plugins add
+ * to a Pod (priority 0, preemptionPolicy, the not-ready/unreachable
+ * tolerations). uid, creationTimestamp, resourceVersion and names are the
+ * server's job. */
 void api_prepare_create(const api_kind *k, json_t *obj);
 /* The same for an update of old to obj through the main resource: the
- * stored status is kept (kinds with a status subresource), immutable
- * server fields (uid, creationTimestamp, generation,
- * deletionTimestamp...) are copied from old, and generation is bumped when
- * the spec (or, for kinds without spec, the data) changed. */
+ * stored status is kept (kinds with a status subresource), server fields
+ * (generation, uid when missing, creationTimestamp, deletionTimestamp,
+ * deletionGracePeriodSeconds) come from old, a Namespace keeps its spec
+ * finalizers, a Service left without clusterIP or nodePorts keeps the
+ * allocated ones, and generation is bumped as Kubernetes does it:
+ * Deployments on a spec or annotation change, ReplicaSets on a spec
+ * change (other kinds have none). */
 void api_prepare_update(const api_kind *k, json_t *obj, json_t *old);
-/* An update through /status: spec (and the other non-status top-level
- * fields), ownerReferences and the server fields come from old; status,
- * labels and annotations from obj, as the status strategies do. */
+/* An update through /status: every top-level field but metadata and
+ * status comes from old, and the server fields; a Pod keeps its
+ * ownerReferences and a Deployment or ReplicaSet its labels; the rest of
+ * metadata and the status come from obj, as the status strategies do. */
 void api_prepare_status_update(const api_kind *k, json_t *obj, json_t *old);
 /* Record the ClusterIP the server allocated (or "None" for a headless
  * Service) as the apiserver does: spec.clusterIP, spec.clusterIPs,
@@ -302,9 +311,10 @@ void api_selector_free(api_selector *sel);
 #define _cleanup_selector_ _cleanup_(api_selector_freep)
 void api_selector_freep(api_selector **sel);
 
-/* Parse a label selector string. Bounded (4 KiB, 100 requirements, 100
- * values each); err (EINVAL) names the problem as Kubernetes does
- * (`unable to parse requirement: ...`, `found 'x', expected: ...`). */
+/* Parse a label selector string. Bounded (16 KiB, 256 requirements, 256
+ * values each; E2BIG past them); err (EINVAL) names the problem as
+ * Kubernetes does (`unable to parse requirement: ...`, `found 'x',
+ * expected: ...`); both are 400 BadRequest. */
 int api_label_selector_parse(const char *s, api_selector **out, sk_err *err);
 /* A metav1.LabelSelector object ({matchLabels, matchExpressions}).
  * NULL json gives a selector matching nothing (as Kubernetes' nil
