@@ -834,6 +834,17 @@ void srv_cache_tick(srv_cache *c, bool send_bookmarks)
 	pthread_rwlock_unlock(&c->lock);
 }
 
+void srv_cache_end_watches(srv_cache *c)
+{
+	pthread_rwlock_rdlock(&c->lock);
+	for (size_t i = 0; i < c->nres; i++)
+		for (srv_watch *w = c->res[i].watchers; w; w = w->next)
+			srv_watch_end(w);
+	for (srv_watch *w = c->global; w; w = w->next)
+		srv_watch_end(w);
+	pthread_rwlock_unlock(&c->lock);
+}
+
 size_t srv_cache_watch_count(srv_cache *c)
 {
 	size_t n;

@@ -138,6 +138,8 @@ void srv_watch_end(srv_watch *w);
 /* Periodic housekeeping: end watches past their deadline, send bookmarks
  * to idle watches that asked for them. */
 void srv_cache_tick(srv_cache *c, bool send_bookmarks);
+/* End every watch (shutdown): consumers see their queues, then the end. */
+void srv_cache_end_watches(srv_cache *c);
 /* Number of open watches. */
 size_t srv_cache_watch_count(srv_cache *c);
 

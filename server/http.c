@@ -475,9 +475,23 @@ void srv_http_stop(srv_server *s)
 {
 	if (!s->mhd)
 		return;
-	/* stop accepting; connections still open finish on their own or die
-	 * with the process (MHD cannot stop with suspended connections) */
-	MHD_quiesce_daemon(s->mhd);
+	/* stop accepting; MHD hands the listening socket back */
+	int fd = MHD_quiesce_daemon(s->mhd);
+	if (fd >= 0 && fd == s->listen_fd) {
+		close(fd);
+		s->listen_fd = -1;
+	}
+}
+
+void srv_http_free(srv_server *s)
+{
+	/* only once no connection is suspended: MHD cannot stop with one */
+	if (s->mhd)
+		MHD_stop_daemon(s->mhd);
+	s->mhd = NULL;
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	s->listen_fd = -1;
 }
 
 static __thread bool tl_writer;
@@ -499,12 +513,4 @@ void srv_writer_reached_store(srv_server *s)
 void srv_writer_end(srv_server *s)
 {
 	srv_writer_reached_store(s);
-}
-
-void srv_http_drain(srv_server *s, int timeout_ms)
-{
-	int64_t until = sk_monotonic_ns() + (int64_t)timeout_ms * 1000000LL;
-
-	while (atomic_load(&s->inflight) > 0 && sk_monotonic_ns() < until)
-		usleep(10000);
 }

@@ -677,10 +677,11 @@ int srv_update(srv_server *s, const api_kind *k, const char *ns, const char *nam
 	int ret;
 
 	if (bname && *bname && strcmp(bname, name) != 0) {
+		json_t *st = api_status_bad_request("the name of the object (%s) does not match "
+						    "the name on the URL (%s)",
+						    bname, name);
 		json_decref(obj);
-		return srv_fail(res, api_status_bad_request("the name of the object (%s) does not "
-							    "match the name on the URL (%s)",
-							    bname, name));
+		return srv_fail(res, st);
 	}
 	if (!o || !o->subresource) {
 		_cleanup_obj_ srv_obj *cur = lookup(s, k, ns, name);

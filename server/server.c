@@ -206,8 +206,36 @@ static int setup(srv_server *s, int *lock_fd, sk_err *err)
 	return 0;
 }
 
+static void server_free(srv_server *s)
+{
+	srv_store_close(s->store);
+	srv_cache_free(s->cache);
+	srv_ipalloc_free(s->ips);
+	srv_portalloc_free(s->ports);
+	free(s->data_dir);
+	free(s->token);
+	free(s->node_token);
+	free(s->ca_pem);
+	free(s->cert_pem);
+	if (s->key_pem)
+		memset(s->key_pem, 0, strlen(s->key_pem));
+	free(s->key_pem);
+	pthread_mutex_destroy(&s->alloc_lock);
+	pthread_mutex_destroy(&s->stop_lock);
+	pthread_cond_destroy(&s->stop_cond);
+	free(s);
+}
+
+/* Stop in order: the embedded agent, the tick, the controllers; then no
+ * new connections or requests, every watch ends, requests in progress
+ * finish (their writes are acknowledged only once on disk anyway). When
+ * all is quiet the HTTP threads stop and everything is freed; if a client
+ * holds on past the deadline, the process exits with the threads still
+ * there, which loses nothing. */
 static void shutdown_server(srv_server *s)
 {
+	int64_t until = sk_monotonic_ns() + 5 * 1000000000LL;
+
 	if (s->hook_started && s->cfg.on_stop)
 		s->cfg.on_stop(s->cfg.hook_data);
 	atomic_store(&s->stopping, true);
@@ -220,13 +248,17 @@ static void shutdown_server(srv_server *s)
 	ctl_namespace_stop(s->nsctl);
 	ctl_gc_stop(s->gc);
 	srv_http_stop(s);
-	/* Requests already inside the registry finish their writes; new ones
-	 * are refused (503). The store is closed after they drain, so every
-	 * acknowledged write is on disk. The HTTP threads die with the
-	 * process. */
-	srv_http_drain(s, 5000);
-	if (atomic_load(&s->inflight) == 0)
-		srv_store_close(s->store);
+	if (s->cache)
+		srv_cache_end_watches(s->cache);
+	while (sk_monotonic_ns() < until &&
+	       (atomic_load(&s->inflight) > 0 || (s->cache && srv_cache_watch_count(s->cache) > 0)))
+		usleep(10000);
+	if (atomic_load(&s->inflight) > 0 || (s->cache && srv_cache_watch_count(s->cache) > 0)) {
+		sk_warn("skiff server: requests still open at exit");
+		return;
+	}
+	srv_http_free(s);
+	server_free(s);
 }
 
 int srv_run(const srv_config *cfg, sk_err *err)

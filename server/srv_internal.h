@@ -232,8 +232,8 @@ int srv_http_listen(srv_server *s, sk_err *err);
 int srv_http_start(srv_server *s, sk_err *err);
 /* Stop accepting connections. */
 void srv_http_stop(srv_server *s);
-/* Wait (bounded) for requests in progress to finish. */
-void srv_http_drain(srv_server *s, int timeout_ms);
+/* Stop the HTTP threads; no watch may be open. */
+void srv_http_free(srv_server *s);
 
 /* The group-commit hint: a write request counts from its start until its
  * first store write (or its end). */
