@@ -4,13 +4,13 @@
 # from its seed corpus in tests/fuzz/corpus/<target>/. New inputs go to
 # build-fuzz/corpus/<target>/, crashes to build-fuzz/artifacts/. Prints TAP;
 # exits non-zero when a target crashes, leaks, times out or cannot run.
-#   tests/fuzz/run.sh [TARGET...]      (TARGET: yaml json selector quantity patch protobuf)
+#   tests/fuzz/run.sh [TARGET...]      (TARGET: yaml json selector quantity patch protobuf dns)
 set -u
 cd "$(dirname "$0")/../.."
 T=${FUZZ_TIME:-30}
 B=build-fuzz
 targets=("$@")
-((${#targets[@]})) || targets=(yaml json selector quantity patch protobuf)
+((${#targets[@]})) || targets=(yaml json selector quantity patch protobuf dns)
 
 command -v clang >/dev/null || { echo "not ok - clang is missing: run 'sudo make deps'"; exit 1; }
 make --no-print-directory fuzz-build >&2 || { echo "not ok - building the fuzz targets failed"; exit 1; }
