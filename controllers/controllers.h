@@ -37,6 +37,13 @@ typedef struct ctl_event {
 	bool finalizers; /* has metadata.finalizers */
 	bool deleting;	 /* has a deletionTimestamp */
 	bool old_owned;	 /* the same facts of the previous state */
+	/* metadata.labels and the fields field selectors read
+	 * (api_field_set: metadata.name/namespace, and e.g. a pod's
+	 * spec.nodeName and status.phase), when the client has them without
+	 * parsing the object; borrowed, read-only, valid until clear; NULL
+	 * when unknown (or, for labels, when there are none). */
+	json_t *labels;
+	json_t *fields;
 	int64_t rev;
 	/* for the client that made the event */
 	json_t *obj_, *old_;

@@ -217,6 +217,8 @@ static int lc_next(ctl_client *c, ctl_watch *w, ctl_event *ev, int timeout_ms)
 		ev->finalizers = it.obj->finalizers;
 		ev->deleting = it.obj->deleting;
 		ev->old_owned = it.old && it.old->owned;
+		ev->labels = it.obj->labels;
+		ev->fields = it.obj->fields;
 		/* the event holds the references the item had */
 		ev->src_ = it.obj;
 		ev->src_old_ = it.old;
