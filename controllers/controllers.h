@@ -138,8 +138,9 @@ void ctl_namespace_stop(ctl_namespace *nc);
  * "<object>.<hex nanoseconds>"; the object's namespace, or "default" for
  * cluster-scoped ones). A repeat of the same event (object, type, reason,
  * message) updates count and lastTimestamp of the first instead of making
- * another, as client-go's correlator does. Best effort: failures are
- * logged, never returned. One recorder per thread. */
+ * another, as client-go's correlator does; as its spam filter, at most
+ * 25 events about one object, then one per 5 minutes. Best effort:
+ * failures are logged, never returned. One recorder per thread. */
 typedef struct ctl_recorder ctl_recorder;
 ctl_recorder *ctl_recorder_new(ctl_client *c, const char *component);
 void ctl_recorder_free(ctl_recorder *r);

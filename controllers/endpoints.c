@@ -21,10 +21,18 @@
 #define HEADLESS_LABEL "service.kubernetes.io/headless"
 #define TRIGGER_ANNOTATION "endpoints.kubernetes.io/last-change-trigger-time"
 
+/* A named container port (FindPort looks named targetPorts up). */
+struct named_port {
+	char *name;
+	char protocol[8];
+	int port;
+};
+
 struct pod_info {
 	char *name, *uid, *ip, *node, *hostname, *subdomain;
-	json_t *labels;	    /* referenced */
-	json_t *containers; /* [{ports}] of containers and sidecars, referenced */
+	json_t *labels; /* referenced */
+	struct named_port *ports;
+	size_t nports;
 	bool ready, deleting, terminal;
 };
 
@@ -68,7 +76,9 @@ static void pod_info_free(void *p)
 	free(i->hostname);
 	free(i->subdomain);
 	json_decref(i->labels);
-	json_decref(i->containers);
+	for (size_t k = 0; k < i->nports; k++)
+		free(i->ports[k].name);
+	free(i->ports);
 	free(i);
 }
 
@@ -135,21 +145,48 @@ static bool pod_ready(json_t *pod)
 	return false;
 }
 
-/* The containers whose named ports FindPort looks at: the regular ones
- * and the sidecars (init containers that keep running). */
-static json_t *port_containers(json_t *pod)
+static void add_named_ports(struct pod_info *p, json_t *container)
 {
-	json_t *out = json_array(), *c;
+	json_t *port;
+	size_t i;
+
+	json_array_foreach (json_object_get(container, "ports"), i, port) {
+		const char *name = api_get_str(port, "name");
+		const char *proto = api_get_str(port, "protocol");
+		if (!name || !*name)
+			continue;
+		p->ports = sk_realloc(p->ports, (p->nports + 1) * sizeof(*p->ports));
+		struct named_port *np = &p->ports[p->nports++];
+		np->name = sk_strdup(name);
+		snprintf(np->protocol, sizeof(np->protocol), "%s", proto && *proto ? proto : "TCP");
+		np->port = (int)api_get_int(port, "containerPort", 0);
+	}
+}
+
+/* The named ports FindPort looks at: those of the regular containers and
+ * of the sidecars (init containers that keep running). */
+static void read_named_ports(struct pod_info *p, json_t *pod)
+{
+	json_t *c;
 	size_t i;
 
 	json_array_foreach (api_get(pod, "spec.containers"), i, c)
-		json_array_append_new(out,
-				      json_pack("{s:O?}", "ports", json_object_get(c, "ports")));
+		add_named_ports(p, c);
 	json_array_foreach (api_get(pod, "spec.initContainers"), i, c)
 		if (sk_streq(api_get_str(c, "restartPolicy"), "Always"))
-			json_array_append_new(
-				out, json_pack("{s:O?}", "ports", json_object_get(c, "ports")));
-	return out;
+			add_named_ports(p, c);
+}
+
+static bool ports_equal(const struct pod_info *a, const struct pod_info *b)
+{
+	if (a->nports != b->nports)
+		return false;
+	for (size_t i = 0; i < a->nports; i++)
+		if (strcmp(a->ports[i].name, b->ports[i].name) ||
+		    strcmp(a->ports[i].protocol, b->ports[i].protocol) ||
+		    a->ports[i].port != b->ports[i].port)
+			return false;
+	return true;
 }
 
 static struct pod_info *pod_info_new(json_t *pod)
@@ -167,7 +204,7 @@ static struct pod_info *pod_info_new(json_t *pod)
 	p->hostname = dup_or_null(api_get_str(pod, "spec.hostname"));
 	p->subdomain = dup_or_null(api_get_str(pod, "spec.subdomain"));
 	p->labels = api_meta_labels(pod) ? json_incref(api_meta_labels(pod)) : json_object();
-	p->containers = port_containers(pod);
+	read_named_ports(p, pod);
 	p->ready = pod_ready(pod);
 	p->deleting = api_meta_deletion_timestamp(pod) != NULL;
 	p->terminal = sk_streq(phase, "Succeeded") || sk_streq(phase, "Failed");
@@ -179,7 +216,7 @@ static bool pod_info_equal(const struct pod_info *a, const struct pod_info *b)
 	return sk_streq(a->uid, b->uid) && sk_streq(a->ip, b->ip) && sk_streq(a->node, b->node) &&
 	       sk_streq(a->hostname, b->hostname) && sk_streq(a->subdomain, b->subdomain) &&
 	       a->ready == b->ready && a->deleting == b->deleting && a->terminal == b->terminal &&
-	       json_equal(a->labels, b->labels) && json_equal(a->containers, b->containers);
+	       json_equal(a->labels, b->labels) && ports_equal(a, b);
 }
 
 /* Mark the Services of ns whose selector matches any of the label sets. */
@@ -289,8 +326,6 @@ static int find_port(const struct pod_info *p, json_t *svc_port)
 {
 	json_t *target = json_object_get(svc_port, "targetPort");
 	const char *proto = api_get_str(svc_port, "protocol");
-	json_t *c, *port;
-	size_t i, j;
 
 	if (!proto)
 		proto = "TCP";
@@ -298,14 +333,10 @@ static int find_port(const struct pod_info *p, json_t *svc_port)
 		return (int)json_integer_value(target);
 	if (!json_is_string(target)) /* unset: the Service's port (defaulting does it too) */
 		return (int)api_get_int(svc_port, "port", 0);
-	json_array_foreach (p->containers, i, c) {
-		json_array_foreach (json_object_get(c, "ports"), j, port) {
-			const char *pp = api_get_str(port, "protocol");
-			if (sk_streq(api_get_str(port, "name"), json_string_value(target)) &&
-			    sk_streq(pp ? pp : "TCP", proto))
-				return (int)api_get_int(port, "containerPort", 0);
-		}
-	}
+	for (size_t i = 0; i < p->nports; i++)
+		if (!strcmp(p->ports[i].name, json_string_value(target)) &&
+		    !strcmp(p->ports[i].protocol, proto))
+			return p->ports[i].port;
 	return 0;
 }
 

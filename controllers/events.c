@@ -2,7 +2,8 @@
  * occurrence, and for a repeat of the same one (object, type, reason,
  * message) an update of the first's count and lastTimestamp, so a pod
  * that stays unschedulable has one FailedScheduling event "(x12 over
- * 5m)" rather than twelve. */
+ * 5m)" rather than twelve; and, as its spam filter, at most 25 events
+ * about one object, then one per 5 minutes. */
 #include "controllers.h"
 
 #include <errno.h>
@@ -11,6 +12,15 @@
 /* client-go's correlator keeps 4096 entries (LRU); clearing the whole
  * cache when full costs at most one extra Event per key. */
 #define RECORDER_CACHE_MAX 4096
+/* client-go's spam filter: per involved object, a burst of 25 events,
+ * then one per 5 minutes. */
+#define SPAM_BURST 25
+#define SPAM_REFILL_NS (300LL * 1000000000LL)
+
+struct bucket {
+	int tokens;
+	int64_t last_ns;
+};
 
 struct seen {
 	char *ns, *name; /* the Event */
@@ -20,7 +30,8 @@ struct seen {
 struct ctl_recorder {
 	ctl_client *c;
 	char *component;
-	sk_map *seen; /* aggregation key -> struct seen */
+	sk_map *seen;	 /* aggregation key -> struct seen */
+	sk_map *buckets; /* involved object -> struct bucket */
 };
 
 static void seen_free(void *p)
@@ -39,6 +50,7 @@ ctl_recorder *ctl_recorder_new(ctl_client *c, const char *component)
 	r->c = c;
 	r->component = sk_strdup(component);
 	r->seen = sk_map_new(seen_free);
+	r->buckets = sk_map_new(free);
 	return r;
 }
 
@@ -47,6 +59,7 @@ void ctl_recorder_free(ctl_recorder *r)
 	if (!r)
 		return;
 	sk_map_free(r->seen);
+	sk_map_free(r->buckets);
 	free(r->component);
 	free(r);
 }
@@ -129,6 +142,33 @@ static void create(ctl_recorder *r, const char *key, json_t *obj, const char *ty
 	sk_map_set(r->seen, key, s);
 }
 
+/* May another event about this object be recorded now? */
+static bool allowed(ctl_recorder *r, json_t *obj)
+{
+	_cleanup_free_ char *key = sk_asprintf("%s/%s/%s", api_meta_namespace(obj) ?: "",
+					       api_meta_name(obj) ?: "", api_meta_uid(obj) ?: "");
+	struct bucket *b = sk_map_get(r->buckets, key);
+	int64_t now = sk_monotonic_ns();
+
+	if (!b) {
+		if (sk_map_len(r->buckets) >= RECORDER_CACHE_MAX)
+			sk_map_clear(r->buckets);
+		b = sk_calloc(1, sizeof(*b));
+		b->tokens = SPAM_BURST;
+		b->last_ns = now;
+		sk_map_set(r->buckets, key, b);
+	}
+	int64_t refill = (now - b->last_ns) / SPAM_REFILL_NS;
+	if (refill > 0) {
+		b->tokens = b->tokens + refill > SPAM_BURST ? SPAM_BURST : b->tokens + (int)refill;
+		b->last_ns += refill * SPAM_REFILL_NS;
+	}
+	if (b->tokens <= 0)
+		return false;
+	b->tokens--;
+	return true;
+}
+
 void ctl_eventf(ctl_recorder *r, json_t *obj, const char *type, const char *reason, const char *fmt,
 		...)
 {
@@ -136,6 +176,8 @@ void ctl_eventf(ctl_recorder *r, json_t *obj, const char *type, const char *reas
 	char now[32];
 	va_list ap;
 
+	if (!allowed(r, obj))
+		return;
 	va_start(ap, fmt);
 	message = sk_vasprintf(fmt, ap);
 	va_end(ap);

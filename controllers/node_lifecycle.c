@@ -46,11 +46,20 @@ struct node_state {
 	char *last_ready; /* Ready's status as last seen: a change from True marks pods */
 };
 
+/* A toleration that can tolerate a NoExecute taint (effect NoExecute or
+ * empty), kept small: every pod has two (DefaultTolerationSeconds). */
+struct toleration {
+	char *key, *op, *value, *effect;
+	bool has_seconds; /* tolerationSeconds is set */
+	int64_t seconds;
+};
+
 struct pod_state {
 	char *ns, *name, *uid, *node;
 	bool ready;
 	bool deleting;
-	json_t *tolerations;
+	struct toleration *tols;
+	size_t ntols;
 	int64_t seen_tainted_ns; /* first seen on a node with NoExecute taints; 0: not */
 };
 
@@ -91,7 +100,13 @@ static void pod_state_free(void *p)
 	free(s->name);
 	free(s->uid);
 	free(s->node);
-	json_decref(s->tolerations);
+	for (size_t i = 0; i < s->ntols; i++) {
+		free(s->tols[i].key);
+		free(s->tols[i].op);
+		free(s->tols[i].value);
+		free(s->tols[i].effect);
+	}
+	free(s->tols);
 	free(s);
 }
 
@@ -162,6 +177,33 @@ static bool pod_is_ready(json_t *pod)
 	return sk_streq(api_get_str(condition(pod, "Ready"), "status"), "True");
 }
 
+static char *dup_str(const char *s)
+{
+	return sk_strdup(s ? s : "");
+}
+
+static void read_tolerations(struct pod_state *p, json_t *tols)
+{
+	json_t *t;
+	size_t i;
+
+	json_array_foreach (tols, i, t) {
+		const char *effect = api_get_str(t, "effect");
+		json_t *secs = json_object_get(t, "tolerationSeconds");
+		if (effect && *effect && strcmp(effect, "NoExecute") != 0)
+			continue;
+		p->tols = sk_realloc(p->tols, (p->ntols + 1) * sizeof(*p->tols));
+		p->tols[p->ntols++] = (struct toleration){
+			.key = dup_str(api_get_str(t, "key")),
+			.op = dup_str(api_get_str(t, "operator")),
+			.value = dup_str(api_get_str(t, "value")),
+			.effect = dup_str(effect),
+			.has_seconds = json_is_integer(secs),
+			.seconds = json_is_integer(secs) ? json_integer_value(secs) : 0,
+		};
+	}
+}
+
 static void pod_event(ctl_node_lifecycle *nl, ctl_event *ev)
 {
 	if (ev->type == CTL_DELETED) {
@@ -179,7 +221,7 @@ static void pod_event(ctl_node_lifecycle *nl, ctl_event *ev)
 		p->name = sk_strdup(ev->name);
 		p->uid = sk_strdup(ev->uid);
 		p->node = sk_strdup(node);
-		p->tolerations = json_incref(api_get(pod, "spec.tolerations"));
+		read_tolerations(p, api_get(pod, "spec.tolerations"));
 		sk_map_set(nl->pods, ev->uid, p);
 	}
 	p->ready = pod_is_ready(pod);
@@ -415,44 +457,40 @@ static void update_taints(ctl_node_lifecycle *nl, struct node_state *n)
 
 /* ---- taint-based eviction --------------------------------------------------------------- */
 
-static bool tolerates(json_t *tol, json_t *taint)
+static bool tolerates(const struct toleration *tol, json_t *taint)
 {
-	const char *effect = api_get_str(tol, "effect"), *key = api_get_str(tol, "key");
-	const char *op = api_get_str(tol, "operator"), *value = api_get_str(tol, "value");
 	const char *tvalue = api_get_str(taint, "value");
 
-	if (effect && *effect && !sk_streq(effect, api_get_str(taint, "effect")))
+	if (*tol->effect && !sk_streq(tol->effect, api_get_str(taint, "effect")))
 		return false;
-	if (key && *key && !sk_streq(key, api_get_str(taint, "key")))
+	if (*tol->key && !sk_streq(tol->key, api_get_str(taint, "key")))
 		return false;
-	if (!op || !*op || !strcmp(op, "Equal"))
-		return !strcmp(value ? value : "", tvalue ? tvalue : "");
-	return !strcmp(op, "Exists");
+	if (!*tol->op || !strcmp(tol->op, "Equal"))
+		return !strcmp(tol->value, tvalue ? tvalue : "");
+	return !strcmp(tol->op, "Exists");
 }
 
 /* How long the pod may stay on a node with these NoExecute taints, in
  * seconds: -1 forever, 0 not at all (a taint is not tolerated). The
  * shortest tolerationSeconds of the tolerations used wins, as
  * getMinTolerationTime. */
-static int64_t toleration_time(json_t *tolerations, json_t *taints)
+static int64_t toleration_time(const struct pod_state *p, json_t *taints)
 {
 	int64_t min = -1;
-	json_t *taint, *tol;
-	size_t i, j;
+	json_t *taint;
+	size_t i;
 
 	json_array_foreach (taints, i, taint) {
 		bool tolerated = false;
 		if (!sk_streq(api_get_str(taint, "effect"), "NoExecute"))
 			continue;
-		json_array_foreach (tolerations, j, tol) {
+		for (size_t j = 0; j < p->ntols; j++) {
+			const struct toleration *tol = &p->tols[j];
 			if (!tolerates(tol, taint))
 				continue;
 			tolerated = true;
-			json_t *secs = json_object_get(tol, "tolerationSeconds");
-			if (json_is_integer(secs)) {
-				int64_t s = json_integer_value(secs);
-				if (s < 0)
-					s = 0;
+			if (tol->has_seconds) {
+				int64_t s = tol->seconds > 0 ? tol->seconds : 0;
 				if (min < 0 || s < min)
 					min = s;
 			}
@@ -513,7 +551,7 @@ static void evictions(ctl_node_lifecycle *nl, int64_t now)
 		}
 		if (!p->seen_tainted_ns)
 			p->seen_tainted_ns = now;
-		int64_t secs = toleration_time(p->tolerations, taints);
+		int64_t secs = toleration_time(p, taints);
 		if (secs >= 0 && now - p->seen_tainted_ns >= secs * 1000000000LL)
 			evict(nl, p);
 	}

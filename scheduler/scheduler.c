@@ -163,6 +163,16 @@ static bool is_terminal(json_t *pod)
 	return sk_streq(phase, "Succeeded") || sk_streq(phase, "Failed");
 }
 
+/* A bound pod only holds resources and ports: its selectors and
+ * tolerations are not needed any more (for 10,000 pods, megabytes). */
+static void drop_filters(sched_pod *p)
+{
+	json_decref(p->node_selector);
+	json_decref(p->affinity);
+	json_decref(p->tolerations);
+	p->node_selector = p->affinity = p->tolerations = NULL;
+}
+
 /* A pod on a node: count what it holds there. */
 static void pod_bound(sched_scheduler *s, json_t *pod, const char *uid, const char *node,
 		      int64_t rev)
@@ -183,6 +193,7 @@ static void pod_bound(sched_scheduler *s, json_t *pod, const char *uid, const ch
 		return;
 	}
 	n->rev = rev;
+	drop_filters(&n->pod);
 	sk_map_set(s->pods, uid, n);
 	account(s, n);
 }
@@ -383,6 +394,7 @@ static void bind_pod(sched_scheduler *s, struct pod_entry *e, sched_node *n)
 		return;
 	}
 	set_str(&e->pod.node_name, n->name);
+	drop_filters(&e->pod);
 	e->pending = false;
 	e->assumed = true;
 	e->backoff_ms = 0;

@@ -154,7 +154,7 @@ ssize_t sched_pick(const sched_pod *p, sched_node *const *nodes, size_t n, char 
  * and a FailedScheduling event; it is tried again when a node appears or
  * changes what matters to scheduling, when a pod leaves a node, when the
  * pod itself changes, and every SCHED_RETRY_S seconds. */
-#define SCHED_RETRY_S 30
+#define SCHED_RETRY_S 300 /* kube-scheduler's podMaxInUnschedulablePodsDuration */
 typedef struct sched_scheduler sched_scheduler;
 int sched_start(ctl_client *c, sched_scheduler **out, sk_err *err);
 void sched_stop(sched_scheduler *s);

@@ -23,7 +23,10 @@ LOADGEN=$OUT/api-loadgen
 cc -O2 -Wall -Wextra -o "$LOADGEN" "$TOP/bench/api/loadgen.c" $(pkg-config --cflags --libs libcurl) -lpthread
 
 WORK=$(mktemp -d /tmp/skiffbench-api.XXXXXX)
-"$SKIFF" server --data-dir "$WORK/server" --listen 127.0.0.1:0 --disable-agent >"$WORK/server.log" 2>&1 &
+# the API server alone: no agent, and no scheduler (with no nodes it would
+# answer every pod with a FailedScheduling event and a status write)
+"$SKIFF" server --data-dir "$WORK/server" --listen 127.0.0.1:0 --disable-agent --disable-scheduler \
+	>"$WORK/server.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 200); do
