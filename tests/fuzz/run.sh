@@ -10,7 +10,12 @@ cd "$(dirname "$0")/../.."
 T=${FUZZ_TIME:-30}
 B=build-fuzz
 targets=("$@")
-((${#targets[@]})) || targets=(yaml json selector quantity patch protobuf dns)
+if ((${#targets[@]} == 0)); then
+	for f in tests/fuzz/fuzz_*.c; do
+		f=${f##*/fuzz_}
+		targets+=("${f%.c}")
+	done
+fi
 
 command -v clang >/dev/null || { echo "not ok - clang is missing: run 'sudo make deps'"; exit 1; }
 make --no-print-directory fuzz-build >&2 || { echo "not ok - building the fuzz targets failed"; exit 1; }
