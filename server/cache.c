@@ -70,19 +70,37 @@ char *srv_key_prefix(const api_kind *k, const char *ns)
 	return sk_asprintf("%s/", rk);
 }
 
+/* The resource part of every kind's keys, computed once. */
+static struct {
+	char rk[128];
+	size_t len;
+	const api_kind *kind;
+} *resource_keys;
+static size_t n_resource_keys;
+static pthread_once_t resource_keys_once = PTHREAD_ONCE_INIT;
+
+static void resource_keys_init(void)
+{
+	const api_kind *kinds = api_kinds(&n_resource_keys);
+
+	resource_keys = sk_calloc(n_resource_keys, sizeof(*resource_keys));
+	for (size_t i = 0; i < n_resource_keys; i++) {
+		resource_key(&kinds[i], resource_keys[i].rk, sizeof(resource_keys[i].rk));
+		resource_keys[i].len = strlen(resource_keys[i].rk);
+		resource_keys[i].kind = &kinds[i];
+	}
+}
+
 /* The kind whose keys start with the key's first segment. */
 static const api_kind *kind_of_key(const char *key)
 {
 	const char *slash = strchr(key, '/');
-	size_t n, len = slash ? (size_t)(slash - key) : strlen(key);
-	const api_kind *kinds = api_kinds(&n);
-	char rk[128];
+	size_t len = slash ? (size_t)(slash - key) : strlen(key);
 
-	for (size_t i = 0; i < n; i++) {
-		resource_key(&kinds[i], rk, sizeof(rk));
-		if (strlen(rk) == len && !memcmp(rk, key, len))
-			return &kinds[i];
-	}
+	pthread_once(&resource_keys_once, resource_keys_init);
+	for (size_t i = 0; i < n_resource_keys; i++)
+		if (resource_keys[i].len == len && !memcmp(resource_keys[i].rk, key, len))
+			return resource_keys[i].kind;
 	return NULL;
 }
 
