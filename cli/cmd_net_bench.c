@@ -82,8 +82,8 @@ static int parse_bench(int argc, char **argv, struct bench_opts *o)
 			return cli_failf("bad option");
 		}
 	}
-	if (o->existing < 0 || o->existing > 60000 || o->samples < 1 || o->samples > 10000)
-		return cli_failf("--existing 0..60000, --samples 1..10000");
+	if (o->existing < 0 || o->existing > 60000 || o->samples < 1 || o->samples > 250)
+		return cli_failf("--existing 0..60000, --samples/--count 1..250");
 	return 0;
 }
 
@@ -163,8 +163,11 @@ static int cmd_net_bench_pod(int argc, char **argv)
 		return cli_fail(&err);
 	up = sk_calloc((size_t)o.samples, sizeof(*up));
 	down = sk_calloc((size_t)o.samples, sizeof(*down));
+	/* all set-ups, then all teardowns: a teardown's namespace is destroyed
+	 * by a kernel worker afterwards, which would otherwise compete with
+	 * the next set-up for the RTNL lock */
 	for (long k = 0; k < o.samples; k++) {
-		struct net_host_port hp = {IPPROTO_TCP, 9000, 80};
+		struct net_host_port hp = {IPPROTO_TCP, (uint16_t)(9000 + k), 80};
 		struct net_pod_config cfg = {.uid = uid, .host_ports = &hp, .n_host_ports = 1};
 		int64_t t0;
 		snprintf(uid, sizeof(uid), "bench-%ld", k);
@@ -172,7 +175,10 @@ static int cmd_net_bench_pod(int argc, char **argv)
 		if (net_pod_setup(node, &cfg, &pod, &err) < 0)
 			return cli_fail(&err);
 		up[k] = (double)(sk_monotonic_ns() - t0) / 1e6;
-		t0 = sk_monotonic_ns();
+	}
+	for (long k = 0; k < o.samples; k++) {
+		int64_t t0 = sk_monotonic_ns();
+		snprintf(uid, sizeof(uid), "bench-%ld", k);
 		if (net_pod_teardown(node, uid, &err) < 0)
 			return cli_fail(&err);
 		down[k] = (double)(sk_monotonic_ns() - t0) / 1e6;

@@ -414,3 +414,33 @@ int net_link_pod_setup(net_node *node, const char *netns_path, const char *host_
 		return sk_err_wrap(err, "veth %s", host_veth);
 	return pod_side_setup(node, netns_path, ip, err);
 }
+
+/* Take the pod's addresses off eth0 (inside its netns): cheap, unlike
+ * deleting a link, which waits for an RCU grace period in the kernel. */
+int net_link_pod_unaddress(const char *netns_path, sk_err *err)
+{
+	_cleanup_nlsock_ struct nl_sock *s = NULL;
+	_cleanup_link_ struct rtnl_link *eth0 = NULL;
+	_cleanup_cache_ struct nl_cache *addrs = NULL;
+	int ret;
+
+	if (!sk_path_exists(netns_path))
+		return 0;
+	if (nl_open_in(netns_path, &s, err) < 0)
+		return -1;
+	if (link_get(s, "eth0", &eth0, err) < 0)
+		return err->code == ENOENT ? 0 : -1;
+	ret = rtnl_addr_alloc_cache(s, &addrs);
+	if (ret < 0)
+		return nl_fail(err, ret, "list addresses");
+	for (struct nl_object *o = nl_cache_get_first(addrs); o; o = nl_cache_get_next(o)) {
+		struct rtnl_addr *a = (struct rtnl_addr *)o;
+		if (rtnl_addr_get_ifindex(a) != rtnl_link_get_ifindex(eth0) ||
+		    rtnl_addr_get_family(a) != AF_INET)
+			continue;
+		ret = rtnl_addr_delete(s, a, 0);
+		if (ret < 0 && ret != -NLE_NOADDR && ret != -NLE_OBJ_NOTFOUND)
+			return nl_fail(err, ret, "remove the pod address");
+	}
+	return 0;
+}

@@ -42,6 +42,7 @@ int net_netns_create(const char *path, sk_err *err);
 int net_netns_remove(const char *path, sk_err *err);
 int net_link_pod_setup(net_node *node, const char *netns_path, const char *host_veth, uint32_t ip,
 		       sk_err *err);
+int net_link_pod_unaddress(const char *netns_path, sk_err *err);
 int net_link_list_bridge_ports(net_node *node, char ***names, sk_err *err);
 int net_sysctl_set(const char *path, const char *value, sk_err *err);
 

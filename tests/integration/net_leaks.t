@@ -16,6 +16,9 @@ for i in $(seq 1 200); do
 	netcmd net-pod del "leak-$i" || failures=$((failures + 1))
 done
 is "$failures" "0" "200 cycles of pod add, Service set and delete, pod delete"
+# the kernel destroys a released netns (and its veth pair) in a worker
+no_veth() { [[ $(innode ip -o link show master "$BR" | wc -l) == 0 ]]; }
+wait_for 20 no_veth
 is "$(innode ip -o link show master "$BR" | wc -l)" "0" "no veth left on the bridge"
 is "$(innode ip -o link | grep -c ' sk[0-9a-f]\{12\}')" "0" "no pod veth left in the node"
 is "$(ls "$STATE/net/ipam" | grep -vc '^lock$\|^last$')" "0" "no IP allocation left"

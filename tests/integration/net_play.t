@@ -67,6 +67,8 @@ is "$(innode timeout 3 busybox wget -q -O- http://10.88.0.1:8080/ 2>/dev/null)" 
 out=$(innode "$SKIFF" play --down --state-dir "$STATE" --image-dir "$IMAGES" --cgroup-root "$CG_ROOT" "$f" 2>&1)
 like "$out" "pod/web-1 removed" "play --down removes the pods"
 is "$(ls "$STATE/netns" 2>/dev/null | wc -l)" "0" "no pod netns left"
+no_veth() { [[ $(innode ip -o link show master skiff0 | wc -l) == 0 ]]; }
+wait_for 20 no_veth # the kernel destroys a released netns in a worker
 is "$(innode ip -o link show master skiff0 | wc -l)" "0" "no veth left on the bridge"
 is "$(ls "$STATE/net/ipam" | grep -c '^10\.')" "0" "the IPs were released"
 unlike "$(innode nft list map ip skiff hostports)" "8080" "the hostPort is gone"
