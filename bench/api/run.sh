@@ -44,7 +44,7 @@ rss0=$(rss)
 
 {
 	echo "# bench/api, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "# server: $SKIFF server (SQLite WAL, synchronous=FULL, HTTPS)"
+	echo "# server: $SKIFF server --disable-scheduler (SQLite WAL, synchronous=FULL, HTTPS)"
 	c0=$(cpu)
 	"$LOADGEN" create "$URL" "$TOKEN" "$CA" bench "$PODS" "$CLIENTS"
 	c1=$(cpu)
@@ -55,7 +55,7 @@ rss0=$(rss)
 	echo "rss: idle $((rss0 / 1024)) MB; holding $PODS pods $(($(rss) / 1024)) MB (VmHWM $(($(awk '/^VmHWM/ {print $2}' /proc/$PID/status) / 1024)) MB)"
 	"$LOADGEN" list "$URL" "$TOKEN" "$CA" bench 20
 	api -X POST "$URL/api/v1/namespaces/bench/pods" \
-		-d '{"metadata":{"name":"watched"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}' >/dev/null
+		-d '{"metadata":{"name":"watched"},"spec":{"nodeName":"n1","containers":[{"name":"c","image":"busybox"}]}}' >/dev/null
 	"$LOADGEN" watch "$URL" "$TOKEN" "$CA" bench "$WATCHERS" "$UPDATES"
 	echo "watch: server RSS with $WATCHERS watches open $(($(rss) / 1024)) MB"
 } 2>&1 | tee "$OUT/api.txt"
