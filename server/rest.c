@@ -519,6 +519,14 @@ static void do_subresource(srv_req *r, const api_kind *k, const char *ns, const 
 
 /* ---- dispatch ------------------------------------------------------------------------ */
 
+static bool has_verb(const api_kind *k, const char *verb)
+{
+	for (const char *const *v = k->verbs; v && *v; v++)
+		if (!strcmp(*v, verb))
+			return true;
+	return false;
+}
+
 struct route {
 	const api_kind *kind;
 	const char *ns; /* NULL: cluster scope or every namespace */
@@ -579,7 +587,7 @@ static void dispatch(srv_req *r, struct route *rt)
 			watch ? do_watch(r, k, rt->ns, NULL) : do_list(r, k, rt->ns);
 		else if (!strcmp(m, "POST") && (rt->ns || !k->namespaced))
 			do_create(r, k, rt->ns);
-		else if (!strcmp(m, "DELETE"))
+		else if (!strcmp(m, "DELETE") && has_verb(k, "deletecollection"))
 			do_delete_collection(r, k, rt->ns);
 		else
 			srv_reply_status(r, api_status_method_not_allowed(k, m));

@@ -113,6 +113,8 @@ req POST $NS/configmaps/cm '{"metadata":{"name":"cm"}}'
 expect_status 405 MethodNotAllowed "POST on an object: 405"
 req PUT $NS/configmaps '{"metadata":{"name":"cm"}}'
 expect_status 405 MethodNotAllowed "PUT on a collection: 405"
+req DELETE /api/v1/namespaces
+expect_status 405 MethodNotAllowed "no deletecollection of namespaces (as Kubernetes)"
 req DELETE $NS/configmaps/cm '{"gracePeriodSeconds":"soon"}'
 expect_status 400 BadRequest "DeleteOptions with a bad type: 400"
 req DELETE $NS/configmaps/cm '{"propagationPolicy":"Sometimes"}'
