@@ -37,11 +37,13 @@ static const char play_usage[] =
 	"  --image-dir DIR       the image store (default " RT_IMAGE_DIR_DEFAULT ")\n"
 	"  --cgroup-root NAME    top-level cgroup (default " RT_DEFAULT_CGROUP_ROOT ")\n"
 	"  --bridge NAME         the node's pod bridge (default skiff0)\n"
-	"  --pod-cidr CIDR       the node's pod addresses (default 10.88.0.0/24)\n";
+	"  --pod-cidr CIDR       the node's pod addresses (default 10.88.0.0/24)\n"
+	"  --grace SECONDS       with --down: the grace period instead of the pods' own\n";
 
 struct play {
 	struct agent_pod_options opt;
 	bool detach, down;
+	int64_t grace; /* --grace for --down; -1: each pod's own */
 	struct agent_pod *pods;
 	size_t n;
 	json_t *docs; /* the Pods, for their network (hostPorts) */
@@ -117,7 +119,7 @@ static int play_down(struct play *p)
 	for (size_t i = 0; i < p->n; i++) {
 		_cleanup_free_ char *id = pod_id(&p->pods[i]);
 		sk_err err;
-		if (rt_pod_remove(state_dir(p), id, -1, &err) < 0) {
+		if (rt_pod_remove(state_dir(p), id, p->grace, &err) < 0) {
 			cli_fail(&err);
 			ret = 1;
 			continue;
@@ -406,7 +408,8 @@ enum {
 	OPT_IMAGE_DIR,
 	OPT_CGROUP_ROOT,
 	OPT_BRIDGE,
-	OPT_POD_CIDR
+	OPT_POD_CIDR,
+	OPT_GRACE
 };
 
 static const struct option play_options[] = {
@@ -419,6 +422,7 @@ static const struct option play_options[] = {
 	{"cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT},
 	{"bridge", required_argument, NULL, OPT_BRIDGE},
 	{"pod-cidr", required_argument, NULL, OPT_POD_CIDR},
+	{"grace", required_argument, NULL, OPT_GRACE},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -448,6 +452,7 @@ static int cmd_play(int argc, char **argv)
 	int opt, ret;
 
 	memset(&p, 0, sizeof(p));
+	p.grace = -1;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "dh", play_options, NULL)) != -1) {
 		switch (opt) {
@@ -477,6 +482,10 @@ static int cmd_play(int argc, char **argv)
 			break;
 		case OPT_POD_CIDR:
 			p.net.pod_cidr = optarg;
+			break;
+		case OPT_GRACE:
+			if (sk_parse_int64(optarg, 0, INT32_MAX, &p.grace, &err) < 0)
+				return cli_failf("--grace: %s", err.msg);
 			break;
 		case 'h':
 			fputs(play_usage, stdout);

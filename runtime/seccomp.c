@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <malloc.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <string.h>
@@ -322,6 +323,8 @@ int rt_seccomp_prepare(uint64_t caps, const char *cache_dir, struct rt_seccomp_p
 		}
 		if (path)
 			cache_write(cache_dir, path, &c->prog);
+		/* libseccomp's working memory: give it back (supervisors stay small) */
+		malloc_trim(0);
 	}
 	c->key = key;
 	c->next = cache;
