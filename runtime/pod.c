@@ -265,7 +265,7 @@ static int create_state(struct rt_pod_config *cfg, const char *dir, const char *
 	}
 	(void)id;
 	text = rt_pod_config_serialize(cfg);
-	return sk_write_file_atomic(conf, text, strlen(text), 0600, err);
+	return rt_write_state(conf, text, 0600, err);
 }
 
 static int start_pod(struct rt_pod_config *cfg, const char *dir, const char *id, sk_err *err)

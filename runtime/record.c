@@ -6,7 +6,10 @@
 #include "runtime_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void rec_put_token(sk_buf *b, const char *s)
 {
@@ -155,4 +158,31 @@ char **rt_rec_strv_args(const struct rt_rec_reader *r, size_t from)
 		v[k++] = sk_strdup(r->tok[i]);
 	v[k] = NULL;
 	return v;
+}
+
+/* State files are replaced by rename, so a reader (or an inotify watcher)
+ * sees the old or the new file, never half of one. Unlike
+ * sk_write_file_atomic there is no fsync: the runtime's state describes
+ * processes and mounts that a reboot ends anyway, and the status file is
+ * rewritten on every container event (an fsync on a disk costs ms). */
+int rt_write_state(const char *path, const char *text, mode_t mode, sk_err *err)
+{
+	_cleanup_free_ char *tmp = sk_asprintf("%s.tmp.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+	if (fd < 0)
+		return sk_err_sys(err, errno, "create %s", tmp);
+	if (sk_write_all(fd, text, strlen(text)) < 0) {
+		int e = errno;
+		close(fd);
+		unlink(tmp);
+		return sk_err_sys(err, e, "write %s", tmp);
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return sk_err_sys(err, e, "rename %s", tmp);
+	}
+	return 0;
 }

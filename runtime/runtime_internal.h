@@ -27,6 +27,8 @@ int rt_rec_next(struct rt_rec_reader *r); /* 1: a line in r->tok, 0: end */
 int rt_rec_int_arg(const struct rt_rec_reader *r, size_t i, int64_t *out, sk_err *err);
 char *rt_rec_dup_arg(const struct rt_rec_reader *r, size_t i);
 char **rt_rec_strv_args(const struct rt_rec_reader *r, size_t from);
+/* Replace a state file by rename (readers see old or new; no fsync). */
+int rt_write_state(const char *path, const char *text, mode_t mode, sk_err *err);
 
 /* ---- config.c ------------------------------------------------------------ */
 /* Init containers first, then containers. */

@@ -111,6 +111,18 @@ static bool all_started(const struct sup *s)
 	return true;
 }
 
+/* Some container already ended badly: a caller waiting for the start
+ * should hear about it rather than wait through the back-off. */
+static bool any_failed(const struct sup *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct rt_container_status *st = s->ctrs[i].st;
+		if (st->has_last_state || (st->state == RT_TERMINATED && st->exit_code != 0))
+			return true;
+	}
+	return false;
+}
+
 static void reply(int fd, const char *text)
 {
 	(void)send(fd, text, strlen(text), MSG_NOSIGNAL);
@@ -120,7 +132,7 @@ static void reply(int fd, const char *text)
 static void notify_waiters(struct sup *s)
 {
 	struct waiter **pp = &s->waiters;
-	bool started = all_started(s) || pod_ended(s) || s->stopping;
+	bool started = all_started(s) || pod_ended(s) || s->stopping || any_failed(s);
 	bool stopped = s->stopping && running_count(s) == 0;
 
 	while (*pp) {
@@ -145,7 +157,7 @@ static void status_changed(struct sup *s)
 	s->status.stopping = s->stopping;
 	s->status.phase = rt_pod_phase_compute(&s->status, s->cfg->restart_policy);
 	text = rt_pod_status_serialize(&s->status);
-	if (sk_write_file_atomic(path, text, strlen(text), 0644, &err) < 0)
+	if (rt_write_state(path, text, 0644, &err) < 0)
 		sk_error("%s", err.msg);
 	notify_waiters(s);
 }
@@ -187,12 +199,15 @@ static void close_stream(struct sup *s, struct sup_ctr *c, int stream)
 	c->out[stream] = -1;
 }
 
-/* Copy what is readable now; close the stream at EOF. */
-static void drain(struct sup *s, struct sup_ctr *c, int stream)
+/* Copy at most `rounds` reads of what is readable now; close the stream at
+ * EOF. Bounded, so a container that writes without pause cannot keep the
+ * loop (timers, reaping, the socket) from running: the fd stays readable
+ * and the loop comes back to it. */
+static void drain(struct sup *s, struct sup_ctr *c, int stream, int rounds)
 {
 	static char buf[16384];
 
-	while (c->out[stream] >= 0) {
+	while (c->out[stream] >= 0 && rounds-- > 0) {
 		ssize_t n = read(c->out[stream], buf, sizeof(buf));
 		if (n > 0) {
 			rt_crilog_feed(&c->log, stream, buf, (size_t)n);
@@ -213,7 +228,7 @@ static int on_output(sk_loop *loop SK_UNUSED, int fd, uint32_t events SK_UNUSED,
 	for (size_t i = 0; i < s->n; i++)
 		for (int k = 0; k < 2; k++)
 			if (s->ctrs[i].out[k] == fd) {
-				drain(s, &s->ctrs[i], k);
+				drain(s, &s->ctrs[i], k, 4);
 				return 0;
 			}
 	return 0;
@@ -462,8 +477,10 @@ static void reaped(struct sup *s, struct sup_ctr *c, int wstatus)
 	struct rt_container_status *st = c->st;
 	bool oom = rt_cg_oom_kills(c->cg) > c->oom_before;
 
-	drain(s, c, 0);
-	drain(s, c, 1);
+	/* what the container wrote before it ended (a bounded amount: with
+	 * hostPID, a straggler could keep writing) */
+	drain(s, c, 0, 256);
+	drain(s, c, 1, 256);
 	close_stream(s, c, 0);
 	close_stream(s, c, 1);
 	rt_crilog_close(&c->log);
@@ -679,7 +696,7 @@ static int write_pod_file(struct sup *s, const char *name, const char *text, cha
 			  sk_err *err)
 {
 	*path = sk_path_join(s->dir, name);
-	return sk_write_file_atomic(*path, text, strlen(text), 0644, err);
+	return rt_write_state(*path, text, 0644, err);
 }
 
 static int pod_files(struct sup *s, sk_err *err)

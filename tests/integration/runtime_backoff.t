@@ -19,14 +19,17 @@ play --detach "$pod" >/dev/null
 # gap K: from the end of run K-1 to the start of run K (ns), read while
 # run K is running (lastState then holds run K-1)
 declare -A gap
-_restarted() { [[ $(ctr crash app restart_count) -ge $1 && $(ctr crash app state) == running ]]; }
+# a snapshot of the status, so that every field comes from one version
+snap() { cp "$(status_file crash)" "$TEST_TMP/snap" 2>/dev/null; }
+sctr() { awk -v k="$1" '$1 == "container" { c = 1; next } c && $1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$TEST_TMP/snap"; }
+_restarted() { snap && [[ $(sctr restart_count) -ge $1 && $(sctr state) == running ]]; }
 for k in 1 2 3; do
 	if ! wait_for $((40 * T)) _restarted $k; then
 		fail "restart $k happens" "$(cat "$(status_file crash)")"
 		continue
 	fi
-	started=$(ctr crash app detail | cut -d' ' -f3)
-	finished=$(ctr crash app last_state | cut -d' ' -f4)
+	started=$(sctr detail | cut -d' ' -f3)
+	finished=$(sctr last_state | cut -d' ' -f4)
 	gap[$k]=$(((started - finished) / 1000000))
 	pass "restart $k happened (${gap[$k]} ms after the previous run ended)"
 	if ((k == 2)); then
