@@ -35,7 +35,10 @@
 #define BACKOFF_MAX_MS 300000
 #define REQUEST_MAX 256
 
+struct sup;
+
 struct sup_ctr {
+	struct sup *sup;
 	struct rt_container_config *cfg;
 	struct rt_container_status *st;
 	bool init;
@@ -139,6 +142,7 @@ static void notify_waiters(struct sup *s)
 		struct waiter *w = *pp;
 		if ((w->kind == WAIT_STARTED && started) || (w->kind == WAIT_STOPPED && stopped)) {
 			_cleanup_free_ char *text = rt_pod_status_serialize(&s->status);
+			sk_debug("answer a %s waiter", w->kind == WAIT_STARTED ? "start" : "stop");
 			reply(w->fd, text);
 			*pp = w->next;
 			free(w);
@@ -410,18 +414,11 @@ static void restart_now(struct sup *s, struct sup_ctr *c)
 	start_container(s, c);
 }
 
-struct restart_job {
-	struct sup *s;
-	struct sup_ctr *c;
-};
-
-static int restart_job_run(sk_loop *loop SK_UNUSED, void *data)
+static int on_restart_timer(sk_loop *loop SK_UNUSED, void *data)
 {
-	struct restart_job *j = data;
-	struct sup *s = j->s;
-	struct sup_ctr *c = j->c;
+	struct sup_ctr *c = data;
+	struct sup *s = c->sup;
 
-	free(j);
 	c->restart_timer = 0;
 	if (s->stopping)
 		return 0;
@@ -446,10 +443,7 @@ static void schedule_restart(struct sup *s, struct sup_ctr *c)
 		 (long long)(c->backoff_ms / 1000), c->cfg->name, s->cfg->name, s->cfg->namespace,
 		 s->cfg->uid);
 	set_waiting(c->st, "CrashLoopBackOff", msg);
-	struct restart_job *j = sk_calloc(1, sizeof(*j));
-	j->s = s;
-	j->c = c;
-	c->restart_timer = sk_loop_add_timer(s->loop, delay, restart_job_run, j);
+	c->restart_timer = sk_loop_add_timer(s->loop, delay, on_restart_timer, c);
 	status_changed(s);
 }
 
@@ -477,6 +471,7 @@ static void reaped(struct sup *s, struct sup_ctr *c, int wstatus)
 	struct rt_container_status *st = c->st;
 	bool oom = rt_cg_oom_kills(c->cg) > c->oom_before;
 
+	sk_debug("container %s (pid %d) ended: status 0x%x", c->cfg->name, (int)c->pid, wstatus);
 	/* what the container wrote before it ended (a bounded amount: with
 	 * hostPID, a straggler could keep writing) */
 	drain(s, c, 0, 256);
@@ -527,9 +522,16 @@ static void start_next(struct sup *s)
 
 static void signal_running(struct sup *s, int sig)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->ctrs[i].pid > 0)
-			(void)rt_pidfd_send_signal(s->ctrs[i].pidfd, sig, NULL, 0);
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->ctrs[i].pid <= 0)
+			continue;
+		if (rt_pidfd_send_signal(s->ctrs[i].pidfd, sig, NULL, 0) < 0)
+			sk_warn("signal %d to container %s (pid %d): %m", sig, s->ctrs[i].cfg->name,
+				(int)s->ctrs[i].pid);
+		else
+			sk_debug("signal %d to container %s (pid %d)", sig, s->ctrs[i].cfg->name,
+				 (int)s->ctrs[i].pid);
+	}
 }
 
 static int on_kill_timer(sk_loop *loop SK_UNUSED, void *data)
@@ -537,6 +539,7 @@ static int on_kill_timer(sk_loop *loop SK_UNUSED, void *data)
 	struct sup *s = data;
 
 	s->kill_timer = 0;
+	sk_debug("grace period over");
 	signal_running(s, SIGKILL);
 	return 0;
 }
@@ -546,6 +549,7 @@ static void stop_pod(struct sup *s, int64_t grace_s)
 {
 	bool first = !s->stopping;
 
+	sk_debug("stop: grace %llds, %zu running", (long long)grace_s, running_count(s));
 	s->stopping = true;
 	for (size_t i = 0; i < s->n; i++) {
 		if (s->ctrs[i].restart_timer) {
@@ -615,6 +619,7 @@ static void handle_request(struct sup *s, int fd, char *req)
 	sk_err err;
 
 	req[strcspn(req, "\n")] = '\0';
+	sk_debug("request \"%s\"", req);
 	if (!strcmp(req, "status")) {
 		_cleanup_free_ char *text = rt_pod_status_serialize(&s->status);
 		reply(fd, text);
@@ -651,6 +656,7 @@ static int on_accept(sk_loop *loop SK_UNUSED, int lfd, uint32_t events SK_UNUSED
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		n = recv(fd, req, sizeof(req) - 1, 0);
 		if (n <= 0) {
+			sk_warn("a client sent no request: %s", n < 0 ? strerror(errno) : "EOF");
 			close(fd);
 			continue;
 		}
@@ -815,6 +821,7 @@ static void init_containers(struct sup *s)
 	init_status(s);
 	for (size_t i = 0; i < s->n; i++) {
 		struct sup_ctr *c = &s->ctrs[i];
+		c->sup = s;
 		c->init = i < s->n_init;
 		c->cfg = rt_pod_container_at(cfg, i);
 		c->st = c->init ? &s->status.init_containers[i]
@@ -900,6 +907,29 @@ static void final_cleanup(struct sup *s)
 	s->waiters = NULL;
 }
 
+static void sup_free(struct sup *s)
+{
+	for (size_t i = 0; s->ctrs && i < s->n; i++) {
+		free(s->ctrs[i].cg);
+		free(s->ctrs[i].log_dir);
+		rt_crilog_close(&s->ctrs[i].log);
+	}
+	free(s->ctrs);
+	rt_pod_status_free(&s->status);
+	rt_pod_config_free(s->cfg);
+	sk_loop_free(s->loop);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	if (s->devnull >= 0)
+		close(s->devnull);
+	free(s->dir);
+	free(s->pod_cg);
+	free(s->hosts_path);
+	free(s->hostname_path);
+	free(s->resolv_path);
+	free(s->shm_dir);
+}
+
 int rt_supervisor_main(const char *pod_dir, int ready_fd)
 {
 	struct sup s;
@@ -919,6 +949,7 @@ int rt_supervisor_main(const char *pod_dir, int ready_fd)
 		if (!err.msg[0])
 			sk_err_sys(&err, errno, "chdir %s", pod_dir);
 		report_ready(ready_fd, &err);
+		sup_free(&s);
 		return 1;
 	}
 	free(text);
@@ -927,6 +958,7 @@ int rt_supervisor_main(const char *pod_dir, int ready_fd)
 	init_containers(&s);
 	if (sandbox_setup(&s, &err) < 0) {
 		report_ready(ready_fd, &err);
+		sup_free(&s);
 		return 1;
 	}
 	status_changed(&s);
@@ -936,5 +968,6 @@ int rt_supervisor_main(const char *pod_dir, int ready_fd)
 	if (ret < 0)
 		sk_error("supervisor loop: %s", err.msg);
 	final_cleanup(&s);
+	sup_free(&s);
 	return ret < 0 ? 1 : 0;
 }
