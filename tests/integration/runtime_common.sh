@@ -11,11 +11,14 @@
 
 need_root
 need_skiff
-need_cmd stat awk find mountpoint
+need_cmd stat awk find mountpoint ip nsenter
 
 T=${SKIFF_IN_VM:+8}
 T=${T:-1}
 CG_ROOT=skifftest-$TEST_ID
+# skiff play gives pods a network (a node bridge, nftables): the tests run
+# it in a network namespace of their own, never in the host's
+NETNS=skifftest-$TEST_ID
 STATE=$TEST_TMP/state
 IMAGES=$TEST_TMP/images
 ROOTFS=$TEST_TMP/rootfs
@@ -62,6 +65,7 @@ rt_cleanup() {
 	for d in $(cg_roots); do
 		[[ -d $d ]] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
+	ip netns del "$NETNS" 2>/dev/null
 	return 0
 }
 
@@ -70,6 +74,10 @@ rt_cleanup() {
 # into our store.
 rt_setup() {
 	defer rt_cleanup
+	if ! ip netns add "$NETNS" 2>"$TEST_TMP/netns.log"; then
+		fail "a network namespace for the test" "$(cat "$TEST_TMP/netns.log")"
+		done_testing
+	fi
 	if [[ -n ${SKIFF_TEST_ROOTFS:-} && -d ${SKIFF_TEST_ROOTFS:-} ]]; then
 		ROOTFS=$SKIFF_TEST_ROOTFS
 	elif ! "$SKIFF_TOP/rootfs-examples/busybox/build.sh" "$ROOTFS" >"$TEST_TMP/build.log" 2>&1; then
@@ -87,7 +95,8 @@ rt_setup() {
 # starts skiff run in the background with $! its own pid (not a subshell's).
 run() { "$SKIFF" run --cgroup-root "$CG_ROOT" --state-dir "$STATE" --rootfs "$ROOTFS" "$@"; }
 run_bg() { "$SKIFF" run --cgroup-root "$CG_ROOT" --state-dir "$STATE" --rootfs "$ROOTFS" "$@" & }
-play() { "$SKIFF" play --state-dir "$STATE" --image-dir "$IMAGES" --cgroup-root "$CG_ROOT" "$@"; }
+play() { in_netns "$SKIFF" play --state-dir "$STATE" --image-dir "$IMAGES" --cgroup-root "$CG_ROOT" "$@"; }
+in_netns() { nsenter --net="/run/netns/$NETNS" "$@"; }
 
 # manifest NAME: the YAML on stdin becomes $TEST_TMP/NAME.yaml (path printed).
 manifest() {
@@ -133,3 +142,9 @@ alive() {
 	done
 	return 1
 }
+
+# Mounts below the test's directory, except the node network's own
+# (skiff play's netns directory, made a mount point as `ip netns` does)
+our_mounts() { awk -v t="$TEST_TMP" -v n="$STATE/netns" 'index($5, t) == 1 && $5 != n' /proc/self/mountinfo; }
+# Pod state left in $STATE (the node network's "net" and "netns" are the node's)
+pod_state() { ls "$STATE" 2>/dev/null | grep -v -x -e logs -e data -e net -e netns; }

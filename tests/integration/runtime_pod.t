@@ -59,7 +59,7 @@ like "$(head -1 "$(log_file duo client)")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}
 is "$(ctr duo first detail | cut -d' ' -f1,5)" "0 Completed" "an init container that ended: terminated, Completed"
 is "$(ctr duo server state)" running "the containers run"
 is "$(pod_field duo phase)" Running "the pod is Running"
-like "$("$SKIFF" ps --state-dir "$STATE")" "duo +default +Running +0 +<none> +[0-9]+s" "skiff ps lists it"
+like "$("$SKIFF" ps --state-dir "$STATE")" "duo +default +Running +0 +10\.[0-9.]+ +[0-9]+s" "skiff ps lists it, with its IP"
 spid=$(ctr duo server pid)
 if [[ $CG_MODE == v1 ]]; then
 	like "$(cat /proc/$spid/cgroup)" "memory:/$CG_ROOT/default_duo/server" "the container is in <root>/<pod>/<container>"
@@ -77,7 +77,7 @@ out=$(play --down "$pod" 2>&1)
 is "$out" "pod/duo removed" "skiff play --down removes it"
 ok "no process of the pod is left" eval "! alive $pids"
 ok "no cgroup of the pod is left" sh -c "! ls -d $(cg_file memory default_duo '') 2>/dev/null"
-is "$(awk -v t="$STATE" 'index($5, t) == 1' /proc/self/mountinfo)" "" "no mount is left (the pod's /dev/shm, the Memory emptyDir)"
+is "$(our_mounts)" "" "no mount is left (the pod's /dev/shm, the Memory emptyDir)"
 ok "no state, data or log is left" test ! -e "$STATE/default_duo" -a ! -e "$STATE/data/default_duo" -a -z "$(ls "$STATE/logs")"
 ok "the hostPath itself stays" test -e "$TEST_TMP/host/marker"
 
@@ -198,7 +198,7 @@ spec:
   - {name: app, image: busybox:latest, command: [sh, -c, 'while true; do echo tick; sleep 0.2; done']}
 EOF
 )
-"$SKIFF" play --state-dir "$STATE" --image-dir "$IMAGES" --cgroup-root "$CG_ROOT" "$pod" >/dev/null 2>&1 &
+in_netns "$SKIFF" play --state-dir "$STATE" --image-dir "$IMAGES" --cgroup-root "$CG_ROOT" "$pod" >/dev/null 2>&1 &
 starter=$!
 wait_state alone app running
 kill -9 $starter
@@ -216,6 +216,6 @@ ok "removed afterwards" eval "! alive $app"
 # ---- nothing left ---------------------------------------------------------------------------
 left=$(for d in $(cg_roots); do find "$d" -mindepth 1 -type d 2>/dev/null; done)
 is "$left" "" "no cgroup is left under $CG_ROOT"
-is "$(awk -v t="$TEST_TMP" 'index($5, t) == 1' /proc/self/mountinfo)" "" "no mount is left"
-is "$(ls "$STATE" | grep -v -e logs -e data)" "" "no pod state is left"
+is "$(our_mounts)" "" "no mount is left"
+is "$(pod_state)" "" "no pod state is left"
 done_testing

@@ -179,5 +179,5 @@ is "$(sha256sum "$SKIFF" | cut -d' ' -f1)" "$sum_before" "the skiff binary is un
 # ---- nothing left ------------------------------------------------------------------------
 left=$(for d in $(cg_roots); do find "$d" -mindepth 1 -type d 2>/dev/null; done)
 is "$left" "" "no cgroup is left under $CG_ROOT"
-is "$(awk -v t="$TEST_TMP" 'index($5, t) == 1' /proc/self/mountinfo)" "" "no mount is left"
+is "$(our_mounts)" "" "no mount is left"
 done_testing

@@ -155,5 +155,5 @@ play --down "$pod" >/dev/null
 
 left=$(for d in $(cg_roots); do find "$d" -mindepth 1 -type d 2>/dev/null; done)
 is "$left" "" "no cgroup is left"
-is "$(awk -v t="$TEST_TMP" 'index($5, t) == 1' /proc/self/mountinfo)" "" "no mount is left"
+is "$(our_mounts)" "" "no mount is left"
 done_testing
