@@ -655,9 +655,10 @@ static int sync_service(ctl_endpoints *ec, const char *key)
 		return 0;
 	json_t *subsets = compute_subsets(x, s);
 	json_t *labels = endpoints_labels(s->svc);
+	json_t *cur_labels = cur ? api_meta_labels(cur) : NULL;
 	int r = 0;
 	if (!cur || !subsets_equal(json_object_get(cur, "subsets"), subsets) ||
-	    !json_equal(api_meta_labels(cur) ? api_meta_labels(cur) : json_object(), labels))
+	    !(cur_labels ? json_equal(cur_labels, labels) : !json_object_size(labels)))
 		r = write_endpoints(ec, ns, name, cur, subsets, labels);
 	json_decref(subsets);
 	json_decref(labels);

@@ -110,10 +110,13 @@ static void pod_state_free(void *p)
 	free(s);
 }
 
+/* v may be *dst itself */
 static void set_str(char **dst, const char *v)
 {
-	free(*dst);
+	char *old = *dst;
+
 	*dst = v ? sk_strdup(v) : NULL;
+	free(old);
 }
 
 static json_t *condition(json_t *obj, const char *type)

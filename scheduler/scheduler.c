@@ -118,10 +118,13 @@ static uint64_t fingerprint(json_t *pod)
 	return h;
 }
 
+/* v may be *dst itself */
 static void set_str(char **dst, const char *v)
 {
-	free(*dst);
+	char *old = *dst;
+
 	*dst = v ? sk_strdup(v) : NULL;
+	free(old);
 }
 
 static void read_condition(struct pod_entry *e, json_t *pod)

@@ -172,6 +172,7 @@ static void test_resources(void)
 	is_str(why.r[0], "Insufficient cpu", "Insufficient cpu");
 	sched_node_add_pod(&n, &other);
 	sched_node_add_pod(&n, &other);
+	sched_pod_clear(&small);
 	simple_pod(&small, "small2", "600m", "4Gi", NULL);
 	ok(!sched_filter(&small, &n, &why) && why.n == 3, "three shortfalls at once");
 	is_str(why.r[0], "Too many pods", "Too many pods first");
