@@ -4,13 +4,13 @@
  * A Service port with N ready endpoints (and no affinity) is map and set
  * elements only:
  *   service-ips-N        VIP . proto . port         (a set per endpoint count)
- *   service-backends     VIP . proto . port . k  :  endpoint . targetPort
+ *   service-backends-P   VIP . proto . port . k  :  endpoint . targetPort
  *   service-nodeports-N, nodeport-backends          the same for the NodePort
  * and the shared chains for that N (made once, see net_pick_cmds):
  *   service-picks:  ip daddr . l4proto . dport @service-ips-N goto pick-N
  *   pick-N:         dnat to ip daddr . l4proto . dport . numgen random mod N
- *                   map @service-backends
- *   nodeport-pick-N mark for masquerade, then the same through nodeport-backends
+ *                   map @service-backends-P (P: tcp, udp)
+ *   nodeport-pick-N mark for masquerade, then the same through nodeport-backends-P
  * A packet costs one set lookup per endpoint count in use and one map
  * lookup. Why not a chain per Service, as kube-proxy: every libnftables
  * transaction loads the list of chains, and a verdict map makes the kernel
@@ -170,8 +170,8 @@ static void port_elements(const struct net_service *svc, size_t p, struct objlis
 		sk_strdup(""));
 	for (size_t e = 0; e < svc->n_endpoints; e++)
 		obj_add(out, OBJ_ELEM, 0,
-			sk_asprintf("service-backends %s . %s . %u . %zu", svc->cluster_ip, proto,
-				    sp->port, e),
+			sk_asprintf("service-backends-%s %s . %s . %u . %zu", proto,
+				    svc->cluster_ip, proto, sp->port, e),
 			sk_asprintf("%s . %u", svc->endpoints[e].ip, endpoint_port(svc, e, p)));
 	if (!sp->node_port)
 		return;
@@ -181,7 +181,8 @@ static void port_elements(const struct net_service *svc, size_t p, struct objlis
 		sk_strdup(""));
 	for (size_t e = 0; e < svc->n_endpoints; e++)
 		obj_add(out, OBJ_ELEM, 0,
-			sk_asprintf("nodeport-backends %s . %u . %zu", proto, sp->node_port, e),
+			sk_asprintf("nodeport-backends-%s %s . %u . %zu", proto, proto,
+				    sp->node_port, e),
 			sk_asprintf("%s . %u", svc->endpoints[e].ip, endpoint_port(svc, e, p)));
 }
 

@@ -60,10 +60,10 @@ static void base_chains(sk_buf *b, const char *t)
 			      plain[i]);
 }
 
-/* The backends maps are declared with typeof (numgen has no named type);
- * their data is written `tcp dport` because nftables 1.0.6 cannot read a
- * `th` expression back from a map's description. Only the types matter:
- * the same map serves UDP. */
+/* The backends maps are declared with typeof (numgen has no named type),
+ * one per protocol: nftables 1.0.6 cannot read a `th` expression back from
+ * a map's description, and a `tcp dport` in it makes the DNAT rule match
+ * TCP only (it adds `meta l4proto tcp`), so UDP has maps of its own. */
 static void base_maps(sk_buf *b, const char *t)
 {
 	sk_buf_printf(
@@ -77,11 +77,15 @@ static void base_maps(sk_buf *b, const char *t)
 		"add map ip %s hostports { type inet_proto . inet_service : ipv4_addr . "
 		"inet_service; }\n"
 		"add set ip %s pod-hairpin { type ipv4_addr . ipv4_addr; }\n"
-		"add map ip %s service-backends { typeof ip daddr . meta l4proto . th dport . "
+		"add map ip %s service-backends-tcp { typeof ip daddr . meta l4proto . th dport . "
 		"numgen random mod 2 : ip daddr . tcp dport; }\n"
-		"add map ip %s nodeport-backends { typeof ip protocol . th dport . "
-		"numgen random mod 2 : ip daddr . tcp dport; }\n",
-		t, t, t, t, t, t, t, t);
+		"add map ip %s service-backends-udp { typeof ip daddr . meta l4proto . th dport . "
+		"numgen random mod 2 : ip daddr . udp dport; }\n"
+		"add map ip %s nodeport-backends-tcp { typeof ip protocol . th dport . "
+		"numgen random mod 2 : ip daddr . tcp dport; }\n"
+		"add map ip %s nodeport-backends-udp { typeof ip protocol . th dport . "
+		"numgen random mod 2 : ip daddr . udp dport; }\n",
+		t, t, t, t, t, t, t, t, t, t);
 }
 
 /* The node's rules. Loopback destinations are left alone: DNAT of
@@ -153,17 +157,21 @@ void net_pick_cmds(net_node *node, size_t n, sk_buf *b)
 		"add set ip %s service-nodeports-%zu { type inet_proto . inet_service; }\n",
 		t, n, t, n);
 	sk_buf_printf(b, "add chain ip %s pick-%zu\nflush chain ip %s pick-%zu\n", t, n, t, n);
-	sk_buf_printf(b,
-		      "add rule ip %s pick-%zu dnat ip to ip daddr . meta l4proto . th dport . "
-		      "numgen random mod %zu map @service-backends\n",
-		      t, n, n);
+	for (int i = 0; i < 2; i++)
+		sk_buf_printf(
+			b,
+			"add rule ip %s pick-%zu meta l4proto %s dnat ip to ip daddr . meta "
+			"l4proto . th dport . numgen random mod %zu map @service-backends-%s\n",
+			t, n, i ? "udp" : "tcp", n, i ? "udp" : "tcp");
 	sk_buf_printf(b, "add chain ip %s nodeport-pick-%zu\nflush chain ip %s nodeport-pick-%zu\n",
 		      t, n, t, n);
 	sk_buf_printf(b, "add rule ip %s nodeport-pick-%zu jump mark-for-masquerade\n", t, n);
-	sk_buf_printf(b,
-		      "add rule ip %s nodeport-pick-%zu dnat ip to ip protocol . th dport . "
-		      "numgen random mod %zu map @nodeport-backends\n",
-		      t, n, n);
+	for (int i = 0; i < 2; i++)
+		sk_buf_printf(
+			b,
+			"add rule ip %s nodeport-pick-%zu meta l4proto %s dnat ip to ip protocol "
+			". th dport . numgen random mod %zu map @nodeport-backends-%s\n",
+			t, n, i ? "udp" : "tcp", n, i ? "udp" : "tcp");
 	sk_buf_printf(b,
 		      "add rule ip %s service-picks ip daddr . meta l4proto . th dport "
 		      "@service-ips-%zu goto pick-%zu\n",

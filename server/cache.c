@@ -75,7 +75,7 @@ static struct {
 	char rk[128];
 	size_t len;
 	const api_kind *kind;
-} *resource_keys;
+} * resource_keys;
 static size_t n_resource_keys;
 static pthread_once_t resource_keys_once = PTHREAD_ONCE_INIT;
 

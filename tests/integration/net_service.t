@@ -70,7 +70,7 @@ ok "update the first Service: web-3 taken out" service web 10.96.0.10 None 30080
 sleep 0.3
 kill $mon
 after=$(innode nft -a list table ip "$TABLE")
-like "$(cat "$TEST_TMP/monitor")" "delete element ip $TABLE service-backends \\{ 10\\.96\\.0\\.10 " "the update removed the first Service's backend element"
+like "$(cat "$TEST_TMP/monitor")" "delete element ip $TABLE service-backends-tcp \\{ 10\\.96\\.0\\.10 " "the update removed the first Service's backend element"
 unlike "$(cat "$TEST_TMP/monitor")" "10\\.96\\.0\\.11|flush|delete table|delete chain" "and touched nothing of the other Service, flushed nothing"
 # ClusterIP and NodePort each: the verdict element (goto pick-3 -> pick-2,
 # a delete and an add) and the one backend element of web-3
@@ -78,7 +78,7 @@ is "$(grep -c 'element' "$TEST_TMP/monitor")" "6" "only the changed elements wer
 hits client 60 http://10.96.0.10/ >"$TEST_TMP/h60"
 is "$(grep -c '^web-3$' "$TEST_TMP/h60")" "0" "a removed endpoint gets no more traffic"
 is "$(sort -u "$TEST_TMP/h60" | tr '\n' ' ')" "web-1 web-2 " "the other two still do"
-unlike "$(innode nft list map ip "$TABLE" service-backends; innode nft list map ip "$TABLE" nodeport-backends)" \
+unlike "$(innode nft list map ip "$TABLE" service-backends-tcp; innode nft list map ip "$TABLE" nodeport-backends-tcp)" \
 	"${POD_IP[web-3]} " "no backend element names the removed endpoint"
 
 ok "ClientIP affinity" service web 10.96.0.10 ClientIP 30080 web-1 web-2 web-3
@@ -98,6 +98,23 @@ hits web-1 30 http://10.96.0.10/ >"$TEST_TMP/hhair"
 like "$(sort -u "$TEST_TMP/hhair" | tr '\n' ' ')" "web-1" "hairpin: web-1 reaches itself through its Service"
 is "$(wc -l <"$TEST_TMP/hhair")" "30" "hairpin: every request answered"
 
+# UDP: a DNS server in web-2 behind a UDP Service (and a NodePort)
+UPDNS=(--state-dir "$TEST_TMP/updns" --cluster-domain example.test)
+background nsenter --net="$STATE/netns/web-2" "$SKIFF" net-dns "${UPDNS[@]}" --listen 0.0.0.0 --port 5353 --upstream 127.0.0.1:9
+cat >"$TEST_TMP/udp.yaml" <<Y
+kind: Service
+metadata: {name: dns}
+spec: {clusterIP: 10.96.0.53, ports: [{protocol: UDP, port: 53, targetPort: 5353, nodePort: 30053}]}
+---
+kind: Endpoints
+metadata: {name: dns}
+subsets: [{addresses: [{ip: ${POD_IP[web-2]}}], ports: [{port: 5353, protocol: UDP}]}]
+Y
+ok "a UDP Service" quiet netcmd net-svc set "$TEST_TMP/udp.yaml"
+wait_for 5 inpod client "$SKIFF" net-dnsq 10.96.0.53 x.y.svc.example.test A
+is "$(inpod client "$SKIFF" net-dnsq 10.96.0.53 x.y.svc.example.test A)" "NXDOMAIN" "a UDP query to ClusterIP:53 is answered by the pod"
+is "$(innode "$SKIFF" net-dnsq 192.0.2.1:30053 x.y.svc.example.test A)" "NXDOMAIN" "and through its UDP NodePort"
+
 ok "no endpoints" service web 10.96.0.10 None 30080
 start=$(date +%s%N)
 out=$(inpod client timeout 5 busybox wget -q -O- http://10.96.0.10/ 2>&1)
@@ -109,6 +126,7 @@ like "$(innode timeout 5 busybox wget -q -O- http://10.96.0.10/ 2>&1)" "refused"
 
 ok "delete a Service" quiet netcmd net-svc del default/web
 ok "delete the other" quiet netcmd net-svc del default/other
+ok "delete the UDP Service" quiet netcmd net-svc del default/dns
 is "$(innode nft list table ip "$TABLE" | grep -cE 'chain (svc|ep|ext)-|10\.96\.')" "0" "no chain or element of a deleted Service left"
 unlike "$(inpod client timeout 2 busybox wget -q -O- http://10.96.0.10/ 2>&1)" "web-" "a deleted ClusterIP no longer answers"
 done_testing
