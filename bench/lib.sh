@@ -121,7 +121,13 @@ JAIL
 		cat "$WORK/jail.log" >&2
 		exit 1
 	fi
-	WRAP_CGNS="nsenter -t $jail -m -C --"
+	# a network namespace of the benchmark's own: pod networks (bridge,
+	# veths, nftables) are made there, never in the host's
+	BENCH_NS=skiffbench$$
+	ip netns add "$BENCH_NS"
+	on_exit "ip netns del $BENCH_NS"
+	nsenter --net="/run/netns/$BENCH_NS" ip link set lo up
+	WRAP_CGNS="nsenter -t $jail -m -C --net=/run/netns/$BENCH_NS --"
 }
 
 # The busybox example tree, built fresh (seconds).
@@ -154,17 +160,13 @@ median_of() { awk -v n="$1" '$1 == n {print $3}' "$2"; }
 make_podman() {
 	local rootfs=$1
 	need podman runc nsenter ip
-	make_cgroupns_wrapper
+	[[ -n ${WRAP_CGNS:-} ]] || make_cgroupns_wrapper
 	cat >"$WORK/containers.conf" <<CONF
 [containers]
 default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
 CONF
 	export CONTAINERS_CONF=$WORK/containers.conf
-	PODMAN_NS=skiffbench$$
-	ip netns add "$PODMAN_NS"
-	on_exit "ip netns del $PODMAN_NS"
-	nsenter --net="/run/netns/$PODMAN_NS" ip link set lo up
-	PODMAN="$WRAP_CGNS nsenter --net=/run/netns/$PODMAN_NS podman --root $WORK/podman/root --runroot $WORK/podman/run --tmpdir $WORK/podman/tmp --runtime runc --cgroup-manager cgroupfs --events-backend file --storage-driver overlay"
+	PODMAN="$WRAP_CGNS podman --root $WORK/podman/root --runroot $WORK/podman/run --tmpdir $WORK/podman/tmp --runtime runc --cgroup-manager cgroupfs --events-backend file --storage-driver overlay"
 	on_exit "$PODMAN pod rm -f -a -t 0; $PODMAN rm -f -a -t 0"
 	tar -C "$rootfs" -c . | $PODMAN import - localhost/busybox:latest >/dev/null
 }
@@ -174,11 +176,11 @@ CONF
 # ROOTFS as busybox:latest.
 make_skiff_store() {
 	local rootfs=$1
-	SKIFF_OPTS="--image-dir $WORK/images --state-dir $WORK/state --cgroup-root $CG"
+	SKIFF_OPTS="--image-dir $WORK/images --state-dir $WORK/state --cgroup-root $CG --bridge sb$$"
 	"$SKIFF" image import --image-dir "$WORK/images" busybox:latest "$rootfs" >/dev/null
 }
 
-# pod_manifest FILE NAME: a one-container Pod running sleep
+# pod_manifest FILE NAME [hostNetwork]: a one-container Pod running sleep
 pod_manifest() {
 	cat >"$1" <<YAML
 apiVersion: v1
@@ -186,6 +188,7 @@ kind: Pod
 metadata:
   name: $2
 spec:
+  hostNetwork: ${3:-false}
   terminationGracePeriodSeconds: 0
   containers:
   - name: sleep

@@ -32,7 +32,7 @@ echo "skiff is up: the web pod runs busybox httpd on port 8888 (GET / answers it
 echo
 if [[ $ip =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
 	url=http://$ip:8888/
-	echo "Reach it:   curl $url"
+	echo "Reach it:   curl $url   (or: busybox wget -qO- $url)"
 	reach=(timeout 5 busybox wget -qO- "$url")
 else
 	# no pod network yet: the pod has only loopback, reached from inside
