@@ -84,11 +84,13 @@ static const char pod_fmt[] =
 	"containers, ports, env, resources and a volume\"}},"
 	"\"spec\":{\"containers\":[{\"name\":\"web\",\"image\":\"nginx:1.25\","
 	"\"ports\":[{\"containerPort\":8080,\"name\":\"http\"}],"
-	"\"env\":[{\"name\":\"MODE\",\"value\":\"production\"},{\"name\":\"LEVEL\",\"value\":\"info\"}],"
+	"\"env\":[{\"name\":\"MODE\",\"value\":\"production\"},{\"name\":\"LEVEL\",\"value\":"
+	"\"info\"}],"
 	"\"resources\":{\"requests\":{\"cpu\":\"100m\",\"memory\":\"64Mi\"},"
 	"\"limits\":{\"cpu\":\"500m\",\"memory\":\"128Mi\"}},"
 	"\"volumeMounts\":[{\"name\":\"data\",\"mountPath\":\"/data\"}]},"
-	"{\"name\":\"sidecar\",\"image\":\"busybox:1.36\",\"command\":[\"sh\",\"-c\",\"sleep 3600\"]}],"
+	"{\"name\":\"sidecar\",\"image\":\"busybox:1.36\",\"command\":[\"sh\",\"-c\",\"sleep "
+	"3600\"]}],"
 	"\"volumes\":[{\"name\":\"data\",\"emptyDir\":{}}]}}";
 
 struct creator {
@@ -137,8 +139,8 @@ static int do_create(int count, int clients)
 		failures += cr[i].failures;
 	}
 	dt = now_ms() - t0;
-	printf("create: %d pods, %d clients, %.0f ms, %.0f creates/s, %d failures\n", count, clients,
-	       dt, count / (dt / 1e3), failures);
+	printf("create: %d pods, %d clients, %.0f ms, %.0f creates/s, %d failures\n", count,
+	       clients, dt, count / (dt / 1e3), failures);
 	return failures ? 1 : 0;
 }
 
@@ -310,13 +312,20 @@ static int do_watch(int watchers, int updates)
 		snprintf(rv, sizeof(rv), "%.*s", (int)strcspn(rvp + 19, "\""), rvp + 19);
 	free(cur);
 	snprintf(target, sizeof(target),
-		 "%s/api/v1/namespaces/%s/pods?watch=1&resourceVersion=%s&fieldSelector=metadata.name%%3Dwatched",
+		 "%s/api/v1/namespaces/%s/"
+		 "pods?watch=1&resourceVersion=%s&fieldSelector=metadata.name%%3Dwatched",
 		 url, ns, rv);
 	for (int i = 0, first = 0; i < GROUPS; i++) {
 		int n = watchers / GROUPS + (i < watchers % GROUPS);
-		g[i] = (struct watch_group){.first = first, .count = n, .updates = updates,
-					    .target = target, .hs = hs + first, .hdrs = hdrs + first,
-					    .sinks = sinks + first, .go = &go, .stop = &stop};
+		g[i] = (struct watch_group){.first = first,
+					    .count = n,
+					    .updates = updates,
+					    .target = target,
+					    .hs = hs + first,
+					    .hdrs = hdrs + first,
+					    .sinks = sinks + first,
+					    .go = &go,
+					    .stop = &stop};
 		first += n;
 		pthread_create(&gt[i], NULL, watch_main, &g[i]);
 	}
