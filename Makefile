@@ -126,8 +126,10 @@ fuzz-build: $(FUZZ_BINS)
 fuzz:
 	@tests/fuzz/run.sh
 
+# every C file the format check looks at (tests/format-check.sh: git ls-files)
 format:
-	@clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS) $(wildcard tests/fuzz/*.c) $(BENCH_SRCS)
+	@clang-format -i $$(git ls-files '*.c' '*.h' 2>/dev/null || echo $(SRCS) $(HDRS) \
+		$(UNIT_SRCS) $(wildcard tests/fuzz/*.c) $(BENCH_SRCS))
 
 format-check:
 	@tests/format-check.sh
