@@ -48,9 +48,6 @@ struct srv_store {
 	unsigned char enc_key[32];
 	uint64_t writes, txns;
 	size_t queued;
-	size_t inside;	 /* callers in srv_store_write */
-	size_t peak;	 /* the most seen inside lately */
-	int64_t peak_ns; /* when peak was last reset */
 	int (*pending)(void *data);
 	void *pending_data;
 	int delay_us;
@@ -259,26 +256,18 @@ static void run_batch(srv_store *st, struct write_req **reqs, size_t n)
 	}
 }
 
-/* Group commit. Writers that commit together share one fsync, but a
- * client whose write just committed needs a moment to send its next one.
- * So when, lately, several writers waited at once (peak), or writes are
- * known to be on their way (pending), the writer waits up to delay_us for
- * the batch to fill (MySQL's binlog_group_commit_sync_delay, made
- * adaptive). A lone writer never waits. Called with the lock held. */
+/* Group commit. Writers that commit together share one fsync. While the
+ * server knows of write requests on their way to the store (past HTTP,
+ * in the registry: a few tens of microseconds away), the writer waits up
+ * to delay_us for them to join the batch (MySQL's
+ * binlog_group_commit_sync_delay, but only when someone is coming). A
+ * lone writer never waits. Called with the lock held. */
 static void gather(srv_store *st)
 {
 	struct timespec until;
-	int64_t now = sk_monotonic_ns();
 
-	if (now - st->peak_ns > 1000000000LL) {
-		st->peak = st->inside;
-		st->peak_ns = now;
-	}
-	if (st->delay_us <= 0)
-		return;
-	size_t target = st->peak > BATCH_MAX ? BATCH_MAX : st->peak;
-	bool pending = st->pending && st->pending(st->pending_data) > 0;
-	if (st->queued >= target && !pending)
+	if (st->delay_us <= 0 || !st->pending || st->queued >= BATCH_MAX ||
+	    st->pending(st->pending_data) <= 0)
 		return;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_nsec += (long)st->delay_us * 1000L;
@@ -286,8 +275,7 @@ static void gather(srv_store *st)
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
-	while (!st->stop &&
-	       (st->queued < target || (st->pending && st->pending(st->pending_data))) &&
+	while (!st->stop && st->queued < BATCH_MAX && st->pending(st->pending_data) > 0 &&
 	       pthread_cond_timedwait(&st->work, &st->lock, &until) == 0)
 		;
 }
@@ -345,13 +333,9 @@ int srv_store_write(srv_store *st, srv_store_op *op, sk_err *err)
 		st->head = &r;
 	st->tail = &r;
 	st->queued++;
-	st->inside++;
-	if (st->inside > st->peak)
-		st->peak = st->inside;
 	pthread_cond_signal(&st->work);
 	while (!r.done)
 		pthread_cond_wait(&st->done, &st->lock);
-	st->inside--;
 	pthread_mutex_unlock(&st->lock);
 	free(op->value);
 	free(op->prev_value);
