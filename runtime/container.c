@@ -48,7 +48,7 @@ int rt_start_error_status(int code)
 
 /* ---- child ------------------------------------------------------------------- */
 
-static int reset_signals(sk_err *err)
+int rt_reset_signals(sk_err *err)
 {
 	sigset_t all;
 
@@ -119,7 +119,7 @@ static const char *env_get(char **env, const char *name)
 
 /* The container's environment: its own, then PATH, HOSTNAME and HOME when
  * missing (as containerd and runc add them). */
-static char **build_env(const struct rt_spawn *s, const struct rt_user *u)
+char **rt_build_env(const struct rt_spawn *s, const struct rt_user *u)
 {
 	char **env = NULL;
 	char hostname[HOST_NAME_MAX + 1] = "";
@@ -142,7 +142,7 @@ static char **build_env(const struct rt_spawn *s, const struct rt_user *u)
 /* chdir, then make sure the result is inside the container: a working
  * directory reached through a leaked fd (runc's CVE-2024-21626) would show
  * as "(unreachable)" or fail in getcwd. */
-static int enter_working_dir(const char *dir, sk_err *err)
+int rt_enter_working_dir(const char *dir, sk_err *err)
 {
 	char cwd[PATH_MAX];
 
@@ -168,7 +168,7 @@ static int set_user(const struct rt_user *u, sk_err *err)
  * works: the bounding set needs CAP_SETPCAP, the user change keeps the
  * permitted set through PR_SET_KEEPCAPS, and without no_new_privs the
  * filter must be loaded while CAP_SYS_ADMIN is still held. */
-static int apply_security(const struct rt_spawn *s, const struct rt_user *u, sk_err *err)
+int rt_apply_security(const struct rt_spawn *s, const struct rt_user *u, sk_err *err)
 {
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return sk_err_sys(err, errno, "PR_SET_KEEPCAPS");
@@ -190,7 +190,7 @@ static int apply_security(const struct rt_spawn *s, const struct rt_user *u, sk_
 }
 
 /* execve argv[0], searched in the container's PATH when it has no '/'. */
-static int exec_command(char **argv, char **env, sk_err *err)
+int rt_exec_command(char **argv, char **env, sk_err *err)
 {
 	const char *cmd = argv[0];
 	int saved = ENOENT;
@@ -252,7 +252,7 @@ static int child_setup(const struct rt_spawn *s, int go_fd, sk_err *err)
 		return sk_err_sys(err, errno, "PR_SET_DUMPABLE");
 	if (s->pdeathsig && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		return sk_err_sys(err, errno, "PR_SET_PDEATHSIG");
-	if (reset_signals(err) < 0)
+	if (rt_reset_signals(err) < 0)
 		return -1;
 	if (s->set_oom_score_adj && set_oom_score_adj(s->oom_score_adj, err) < 0)
 		return -1;
@@ -274,15 +274,15 @@ static int child_setup(const struct rt_spawn *s, int go_fd, sk_err *err)
 	umask(022);
 	if (rt_user_resolve(s->c, &user, err) < 0)
 		return -1;
-	env = build_env(s, &user);
-	if (enter_working_dir(s->c->working_dir ? s->c->working_dir : "/", err) < 0)
+	env = rt_build_env(s, &user);
+	if (rt_enter_working_dir(s->c->working_dir ? s->c->working_dir : "/", err) < 0)
 		return -1;
-	if (apply_security(s, &user, err) < 0)
+	if (rt_apply_security(s, &user, err) < 0)
 		return -1;
 	/* no fd of the host may reach the container: only 0, 1 and 2 survive exec */
 	if (rt_close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return sk_err_sys(err, errno, "close_range");
-	return exec_command(s->c->argv, env, err);
+	return rt_exec_command(s->c->argv, env, err);
 }
 
 static void __attribute__((noreturn)) child_main(const struct rt_spawn *s, int errfd, int go_fd)

@@ -299,6 +299,24 @@ int rt_pod_config_load(const char *state_dir, const char *id, struct rt_pod_conf
 char *rt_container_log_path(const struct rt_pod_config *cfg, const char *container,
 			    int restart_count);
 
+/* ---- a command in a running container (runtime/exec.c) --------------------
+ * What `kubectl exec`, exec probes and lifecycle hooks run. */
+struct rt_exec_config {
+	char **argv; /* NULL-terminated; argv[0] searched in the container's PATH */
+	char **env;  /* "K=V" added after the container's own; may be NULL */
+	bool tty;    /* stdin is a terminal: it becomes the controlling tty */
+};
+/* Run ec->argv inside `container` (running) of pod `id`: its namespaces,
+ * cgroup, user, capabilities, no_new_privs, seccomp filter, environment and
+ * working directory, with this process's stdio. Only for a single-threaded
+ * process (the `skiff __exec` helper): it joins the container itself, forks
+ * the command (killed when the caller dies), waits, and leaves its
+ * shell-style exit status in *status. A failure before exec returns -1 with
+ * the real message (ESRCH: the container is not running; ENOENT: no such
+ * container or command). */
+int rt_exec(const char *state_dir, const char *id, const char *container,
+	    const struct rt_exec_config *ec, int *status, sk_err *err);
+
 /* The hidden supervisor entry point (`skiff __supervisor POD_DIR FD`). */
 int rt_supervisor_main(const char *pod_dir, int ready_fd);
 

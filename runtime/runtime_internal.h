@@ -142,6 +142,16 @@ int rt_rootfs_pivot(int rootfd, sk_err *err);
 
 /* ---- container.c ---------------------------------------------------------------- */
 int rt_container_spawn(const struct rt_spawn *s, pid_t *pid, int *pidfd, sk_err *err);
+/* The steps of a container's setup that exec into a running container
+ * (exec.c) repeats: signals back to default, the container's environment
+ * (its env, then PATH, HOSTNAME and HOME when missing), a checked chdir,
+ * capabilities + user + no_new_privs + seccomp in their one working order,
+ * and execve with the container's PATH search. */
+int rt_reset_signals(sk_err *err);
+char **rt_build_env(const struct rt_spawn *s, const struct rt_user *u);
+int rt_enter_working_dir(const char *dir, sk_err *err);
+int rt_apply_security(const struct rt_spawn *s, const struct rt_user *u, sk_err *err);
+int rt_exec_command(char **argv, char **env, sk_err *err);
 int rt_start_error_status(int code);
 int rt_sandbox_namespaces_setup(const char *hostname, bool new_net, sk_err *err);
 
