@@ -16,6 +16,7 @@
 
 struct ps {
 	const struct agent_pod_options *opt;
+	json_t *pod;
 	struct agent_pod *out;
 	json_t *pod_sc; /* spec.securityContext (may be NULL) */
 };
@@ -226,7 +227,150 @@ static char *expand(const char *s, char **env)
 	return sk_buf_steal(&b);
 }
 
-static int read_env(json_t *cj, const char *path, char **image_env, char ***out, sk_err *err)
+/* metadata.labels['app'] -> the value of key app in map, or "" */
+static const char *subscript(json_t *map, const char *expr)
+{
+	const char *open = strchr(expr, '[');
+	size_t n;
+
+	if (!open || (open[1] != '\'' && open[1] != '"'))
+		return NULL;
+	n = strlen(open + 2);
+	if (n < 2 || open[2 + n - 1] != ']' || open[2 + n - 2] != open[1])
+		return NULL;
+	_cleanup_free_ char *key = sk_strndup(open + 2, n - 2);
+	const char *v = json_string_value(get(map, key));
+	return v ? v : "";
+}
+
+/* env[].valueFrom.fieldRef: the downward API's pod fields. */
+static int field_ref(struct ps *ps, json_t *ref, const char *path, char **out, sk_err *err)
+{
+	const char *fp;
+	const char *v = NULL;
+	json_t *meta = get(ps->pod, "metadata");
+
+	if (get_str(ref, "fieldPath", path, true, &fp, err) < 0)
+		return -1;
+	if (!strcmp(fp, "metadata.name"))
+		v = ps->out->cfg->name;
+	else if (!strcmp(fp, "metadata.namespace"))
+		v = ps->out->cfg->namespace;
+	else if (!strcmp(fp, "metadata.uid"))
+		v = json_string_value(get(meta, "uid"));
+	else if (sk_startswith(fp, "metadata.labels["))
+		v = subscript(get(meta, "labels"), fp);
+	else if (sk_startswith(fp, "metadata.annotations["))
+		v = subscript(get(meta, "annotations"), fp);
+	else if (!strcmp(fp, "spec.nodeName"))
+		v = ps->opt->node_name ? ps->opt->node_name : api_get_str(ps->pod, "spec.nodeName");
+	else if (!strcmp(fp, "spec.serviceAccountName"))
+		v = api_get_str(ps->pod, "spec.serviceAccountName");
+	else if (!strcmp(fp, "status.hostIP") || !strcmp(fp, "status.hostIPs"))
+		v = ps->opt->host_ip;
+	else if (!strcmp(fp, "status.podIP") || !strcmp(fp, "status.podIPs"))
+		v = ps->opt->pod_ip;
+	else
+		return field_err(err, path, "Unsupported value: \"%s\"", fp);
+	*out = sk_strdup(v ? v : "");
+	return 0;
+}
+
+static int read_resources(json_t *cj, const char *path, struct rt_resources *r, sk_err *err);
+
+/* env[].valueFrom.resourceFieldRef: a container's request or limit in
+ * units of the divisor, rounded up; an unset limit is the node's
+ * allocatable, as the kubelet does. */
+static int resource_ref(struct ps *ps, json_t *ref, json_t *cj, const char *path, char **out,
+			sk_err *err)
+{
+	const char *res;
+	struct rt_resources r = {0};
+	int64_t divisor = 0, value;
+
+	if (get_str(ref, "resource", path, true, &res, err) < 0)
+		return -1;
+	const char *cname = json_string_value(get(ref, "containerName"));
+	json_t *target = cj;
+	if (cname) {
+		json_t *c;
+		size_t i;
+		target = NULL;
+		json_array_foreach (api_get(ps->pod, "spec.containers"), i, c)
+			if (sk_streq(json_string_value(get(c, "name")), cname))
+				target = c;
+		if (!target)
+			return field_err(err, path, "container \"%s\" not found", cname);
+	}
+	if (read_resources(target, path, &r, err) < 0)
+		return -1;
+	bool cpu = strstr(res, "cpu") != NULL;
+	json_t *d = get(ref, "divisor");
+	if (d && get_quantity(d, path, true, &divisor, err) < 0)
+		return -1;
+	if (!strcmp(res, "limits.cpu"))
+		value = r.cpu_limit_milli ? r.cpu_limit_milli : ps->opt->node_cpu_milli;
+	else if (!strcmp(res, "requests.cpu"))
+		value = r.cpu_request_milli;
+	else if (!strcmp(res, "limits.memory"))
+		value = r.memory_limit ? r.memory_limit : ps->opt->node_memory;
+	else if (!strcmp(res, "requests.memory"))
+		value = r.memory_request;
+	else
+		return field_err(err, path, "Unsupported value: \"%s\"", res);
+	if (cpu) {
+		divisor = divisor > 0 ? divisor : 1000;
+	} else {
+		divisor = divisor > 0 ? (divisor + 999) / 1000 : 1;
+	}
+	*out = sk_asprintf("%lld", (long long)((value + divisor - 1) / divisor));
+	return 0;
+}
+
+static int env_value_from(struct ps *ps, json_t *item, json_t *cj, const char *ip, char **out,
+			  sk_err *err)
+{
+	json_t *vf = get(item, "valueFrom");
+	_cleanup_free_ char *vp = sk_asprintf("%s.valueFrom", ip);
+
+	if (get(vf, "fieldRef")) {
+		_cleanup_free_ char *p = sk_asprintf("%s.fieldRef.fieldPath", vp);
+		return field_ref(ps, get(vf, "fieldRef"), p, out, err);
+	}
+	if (get(vf, "resourceFieldRef")) {
+		_cleanup_free_ char *p = sk_asprintf("%s.resourceFieldRef", vp);
+		return resource_ref(ps, get(vf, "resourceFieldRef"), cj, p, out, err);
+	}
+	return field_err(err, vp,
+			 "only fieldRef and resourceFieldRef are supported by skiff for now");
+}
+
+/* Keep the last definition of each name, in the order names first appear
+ * (getenv would find the first of duplicates). */
+static char **env_dedup(char **env)
+{
+	char **outv = NULL;
+
+	for (size_t i = 0; env && env[i]; i++) {
+		size_t n = strcspn(env[i], "=");
+		bool seen = false;
+		for (size_t k = 0; outv && outv[k]; k++)
+			if (!strncmp(outv[k], env[i], n) && outv[k][n] == '=')
+				seen = true;
+		if (seen)
+			continue;
+		const char *last = env_lookup(env, env[i], n);
+		_cleanup_free_ char *kv = sk_asprintf("%.*s=%s", (int)n, env[i], last);
+		outv = sk_strv_push(outv, kv);
+	}
+	return outv;
+}
+
+/* The container's environment as the kubelet builds it: the image's, then
+ * the Services' variables (extra_env), then the container's own env, later
+ * definitions winning; $(VAR) in values sees everything before it. */
+static int read_env(struct ps *ps, json_t *cj, const char *path, char **image_env, char ***out,
+		    sk_err *err)
 {
 	json_t *list, *item;
 	char **env = NULL, **own = NULL;
@@ -237,19 +381,25 @@ static int read_env(json_t *cj, const char *path, char **image_env, char ***out,
 	list = get_array(cj, "env", p, err, &ret);
 	if (ret < 0)
 		return -1;
+	for (size_t k = 0; ps->opt->extra_env && ps->opt->extra_env[k]; k++)
+		own = sk_strv_push(own, ps->opt->extra_env[k]);
 	json_array_foreach (list, i, item) {
 		_cleanup_free_ char *ip = sk_asprintf("%s.env[%zu]", path, i);
 		_cleanup_free_ char *np = sk_asprintf("%s.name", ip);
 		_cleanup_free_ char *vp = sk_asprintf("%s.value", ip);
+		_cleanup_free_ char *from = NULL;
 		const char *name, *value;
 		if (get_str(item, "name", np, true, &name, err) < 0 ||
-		    get_str(item, "value", vp, false, &value, err) < 0) {
+		    get_str(item, "value", vp, false, &value, err) < 0 ||
+		    (get(item, "valueFrom") && env_value_from(ps, item, cj, ip, &from, err) < 0)) {
 			sk_strv_free(own);
 			return -1;
 		}
-		if (get(item, "valueFrom")) {
-			sk_strv_free(own);
-			return field_err(err, ip, "valueFrom is not supported by skiff yet");
+		if (from) {
+			/* downward API values are taken as they are, never expanded */
+			_cleanup_free_ char *kv = sk_asprintf("%s=%s", name, from);
+			own = sk_strv_push(own, kv);
+			continue;
 		}
 		_cleanup_free_ char *raw = sk_asprintf("%s=%s", name, value ? value : "");
 		_cleanup_free_ char *x = expand(raw, own);
@@ -264,7 +414,8 @@ static int read_env(json_t *cj, const char *path, char **image_env, char ***out,
 	for (size_t k = 0; own && own[k]; k++)
 		env = sk_strv_push(env, own[k]);
 	sk_strv_free(own);
-	*out = env;
+	*out = env_dedup(env);
+	sk_strv_free(env);
 	return 0;
 }
 
@@ -581,7 +732,7 @@ static int read_container(struct ps *ps, json_t *cj, const char *path,
 	if (read_resources(cj, path, &c->resources, err) < 0 ||
 	    resolve_image(ps, image, path, c, &img, err) < 0)
 		return -1;
-	ret = read_env(cj, path, img.config.env, &c->env, err);
+	ret = read_env(ps, cj, path, img.config.env, &c->env, err);
 	if (ret == 0)
 		ret = build_argv(cj, path, &img.config, c, err);
 	if (ret == 0 && (wd || (img.config.workdir && img.config.workdir[0])))
@@ -1016,7 +1167,7 @@ int agent_pod_from_json(json_t *pod, const struct agent_pod_options *opt, struct
 			sk_err *err)
 {
 	static const struct agent_pod_options none;
-	struct ps ps = {.opt = opt ? opt : &none, .out = out, .pod_sc = NULL};
+	struct ps ps = {.opt = opt ? opt : &none, .pod = pod, .out = out, .pod_sc = NULL};
 
 	memset(out, 0, sizeof(*out));
 	out->cfg = rt_pod_config_new();

@@ -224,6 +224,9 @@ int sk_http_do(sk_http *h, const struct sk_http_request *req, struct sk_http_res
 typedef int (*sk_http_data_cb)(const char *data, size_t len, void *ctx, sk_err *err);
 int sk_http_stream(sk_http *h, const struct sk_http_request *req, bool lines, sk_http_data_cb cb,
 		   void *ctx, struct sk_http_response *resp, sk_err *err);
+/* From any thread: make the transfer under way (a stream, typically) and
+ * every later one fail with ECANCELED, within about a second. */
+void sk_http_cancel(sk_http *h);
 /* Percent-encode a URL query or path component (RFC 3986 unreserved kept). */
 char *sk_url_escape(const char *s);
 

@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@ struct sk_http {
 	long timeout_ms;
 	int pem_fds[3]; /* memfds holding CA, certificate and key text */
 	char errbuf[CURL_ERROR_SIZE];
+	atomic_bool cancelled; /* sk_http_cancel: end the transfer under way */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -102,6 +104,19 @@ static int http_setup_tls(sk_http *h, const struct sk_http_config *cfg, sk_err *
 	return 0;
 }
 
+static int on_progress(void *p, curl_off_t dltotal SK_UNUSED, curl_off_t dlnow SK_UNUSED,
+		       curl_off_t ultotal SK_UNUSED, curl_off_t ulnow SK_UNUSED)
+{
+	sk_http *h = p;
+
+	return atomic_load(&h->cancelled) ? 1 : 0;
+}
+
+void sk_http_cancel(sk_http *h)
+{
+	atomic_store(&h->cancelled, true);
+}
+
 int sk_http_new(const struct sk_http_config *cfg, sk_http **out, sk_err *err)
 {
 	sk_http *h;
@@ -142,6 +157,10 @@ int sk_http_new(const struct sk_http_config *cfg, sk_http **out, sk_err *err)
 	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, cfg->user_agent ? cfg->user_agent : "skiff");
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->errbuf);
 	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* libcurl calls this about once a second even on an idle stream */
+	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, h);
 	set_no_proxy(h->curl);
 	if (h->tls && http_setup_tls(h, cfg, err) < 0) {
 		sk_http_free(h);
@@ -270,6 +289,8 @@ static int curl_errno(CURL *curl, CURLcode rc)
 		return os ? (int)os : ECONNREFUSED;
 	case CURLE_OPERATION_TIMEDOUT:
 		return ETIMEDOUT;
+	case CURLE_ABORTED_BY_CALLBACK:
+		return ECANCELED;
 	case CURLE_COULDNT_RESOLVE_HOST:
 		return EHOSTUNREACH;
 	case CURLE_SSL_CONNECT_ERROR:

@@ -282,6 +282,12 @@ int rt_pod_create(struct rt_pod_config *cfg, sk_err *err);
 int rt_pod_wait_started(const char *state_dir, const char *id, int timeout_ms,
 			struct rt_pod_status *st, sk_err *err);
 int rt_pod_status(const char *state_dir, const char *id, struct rt_pod_status *st, sk_err *err);
+/* The status the supervisor last wrote to <pod dir>/status (it renames a
+ * new file into place on every change, so inotify's IN_MOVED_TO on the pod
+ * directory tells when to read it); no round trip to the supervisor.
+ * supervisor_alive is only a hint here (the pid exists). */
+int rt_pod_status_file(const char *state_dir, const char *id, struct rt_pod_status *st,
+		       sk_err *err);
 /* SIGTERM to every container, SIGKILL after the grace period (grace_s < 0:
  * the pod's terminationGracePeriodSeconds); no restarts afterwards. Returns
  * when all containers have ended. */
