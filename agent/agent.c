@@ -108,7 +108,7 @@ static char *server_host(const char *url)
 	return sk_strndup(p, (size_t)(end - p));
 }
 
-static char *first_interface_ip(void)
+static char *first_interface_ip(const char *skip)
 {
 	struct ifaddrs *ifa = NULL;
 	char buf[INET_ADDRSTRLEN] = "127.0.0.1";
@@ -116,7 +116,8 @@ static char *first_interface_ip(void)
 	if (getifaddrs(&ifa) == 0) {
 		for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
 			if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
-			    (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP))
+			    (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP) ||
+			    sk_streq(i->ifa_name, skip))
 				continue;
 			inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, buf,
 				  sizeof(buf));
@@ -129,8 +130,8 @@ static char *first_interface_ip(void)
 
 /* The node's InternalIP: the address this machine uses to reach the
  * server (what the server can reach it at), or the first interface's
- * when the server is on loopback. */
-static char *detect_host_ip(const char *server)
+ * (not the pods' bridge) when the server is on loopback. */
+static char *detect_host_ip(const char *server, const char *bridge)
 {
 	_cleanup_free_ char *host = server_host(server);
 	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM};
@@ -141,7 +142,7 @@ static char *detect_host_ip(const char *server)
 	int fd;
 
 	if (getaddrinfo(host, "443", &hints, &res) != 0 || !res)
-		return first_interface_ip();
+		return first_interface_ip(bridge);
 	struct sockaddr_in *sa = (struct sockaddr_in *)res->ai_addr;
 	bool loopback = (ntohl(sa->sin_addr.s_addr) >> 24) == 127;
 	fd = loopback ? -1 : socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -150,7 +151,7 @@ static char *detect_host_ip(const char *server)
 		if (fd >= 0)
 			close(fd);
 		freeaddrinfo(res);
-		return first_interface_ip();
+		return first_interface_ip(bridge);
 	}
 	close(fd);
 	freeaddrinfo(res);
@@ -221,7 +222,7 @@ int agent_new(const struct agent_config *cfg, agent **out, sk_err *err)
 		agent_free(a);
 		return -1;
 	}
-	a->host_ip = a->cfg.node_ip ? sk_strdup(a->cfg.node_ip) : detect_host_ip(a->cfg.server);
+	a->host_ip = a->cfg.node_ip ? sk_strdup(a->cfg.node_ip) : detect_host_ip(a->cfg.server, a->cfg.bridge);
 	if (a->cfg.pod_cidr)
 		a->pod_cidr = sk_strdup(a->cfg.pod_cidr);
 	if (sk_loop_new(&a->loop, err) < 0 || agent_http_new(&a->cfg, &a->http, err) < 0) {

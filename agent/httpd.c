@@ -866,10 +866,10 @@ int agent_httpd_start(agent *a, sk_err *err)
 		return -1;
 	d->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 					  MHD_USE_TLS | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
-				  0, NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, &sa,
-				  MHD_OPTION_HTTPS_MEM_CERT, d->cert, MHD_OPTION_HTTPS_MEM_KEY,
-				  d->key, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, d,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_END);
+				  0, NULL, NULL, on_request, d, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+				  d, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_HTTPS_MEM_CERT, d->cert,
+				  MHD_OPTION_HTTPS_MEM_KEY, d->key, MHD_OPTION_CONNECTION_TIMEOUT,
+				  (unsigned)0, MHD_OPTION_END);
 	if (!d->mhd)
 		return sk_err_set(err, EADDRINUSE, "agent: cannot listen on %s", a->cfg.listen);
 	info = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_BIND_PORT);
