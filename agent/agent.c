@@ -222,7 +222,8 @@ int agent_new(const struct agent_config *cfg, agent **out, sk_err *err)
 		agent_free(a);
 		return -1;
 	}
-	a->host_ip = a->cfg.node_ip ? sk_strdup(a->cfg.node_ip) : detect_host_ip(a->cfg.server, a->cfg.bridge);
+	a->host_ip = a->cfg.node_ip ? sk_strdup(a->cfg.node_ip)
+				    : detect_host_ip(a->cfg.server, a->cfg.bridge);
 	if (a->cfg.pod_cidr)
 		a->pod_cidr = sk_strdup(a->cfg.pod_cidr);
 	if (sk_loop_new(&a->loop, err) < 0 || agent_http_new(&a->cfg, &a->http, err) < 0) {
@@ -403,6 +404,11 @@ void agent_free(agent *a)
 	if (!a)
 		return;
 	atomic_store(&a->stopping, true);
+	/* all at once: each takes up to a second to notice */
+	agent_watch_cancel(a->pod_watch);
+	agent_watch_cancel(a->node_watch);
+	agent_watch_cancel(a->svc_watch);
+	agent_watch_cancel(a->ep_watch);
 	agent_httpd_stop(a);
 	agent_watch_stop(a->pod_watch);
 	agent_watch_stop(a->node_watch);

@@ -69,6 +69,8 @@ typedef struct agent_watch agent_watch;
 /* path: "/api/v1/pods"; query: "fieldSelector=spec.nodeName%3Dn1" or NULL. */
 agent_watch *agent_watch_start(agent *a, const char *path, const char *query, agent_watch_cb cb,
 			       void *data);
+/* Ask it to end (returns at once); agent_watch_stop then waits and frees. */
+void agent_watch_cancel(agent_watch *w);
 void agent_watch_stop(agent_watch *w);
 
 /* ---- the agent ---------------------------------------------------------- */

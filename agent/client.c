@@ -272,16 +272,23 @@ static void free_watch(agent *a SK_UNUSED, void *data)
 	free(w);
 }
 
-void agent_watch_stop(agent_watch *w)
+void agent_watch_cancel(agent_watch *w)
 {
 	if (!w)
 		return;
 	w->stopped = true;
 	atomic_store(&w->stop, true);
-	if (w->http) {
+	if (w->http)
 		sk_http_cancel(w->http);
+}
+
+void agent_watch_stop(agent_watch *w)
+{
+	if (!w)
+		return;
+	agent_watch_cancel(w);
+	if (w->http)
 		pthread_join(w->thread, NULL);
-	}
 	/* after every event it posted, which now see `stopped` */
 	agent_post(w->a, free_watch, w);
 }

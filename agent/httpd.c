@@ -51,6 +51,8 @@ struct agent_httpd {
 	pthread_mutex_t lock;
 	struct token_ok tokens[TOKEN_CACHE];
 	size_t next_token;
+	atomic_bool stopping; /* streams and sessions end */
+	atomic_int sessions;  /* exec sessions running */
 };
 
 /* ---- the certificate ---------------------------------------------------------- */
@@ -277,6 +279,7 @@ bad:
 /* ---- logs -------------------------------------------------------------------------------- */
 
 struct log_stream {
+	struct agent_httpd *d;
 	struct agent_log_reader *r;
 	struct MHD_Connection *conn;
 	int fd; /* the client's socket, to notice it leaving */
@@ -297,7 +300,7 @@ static ssize_t log_reader(void *cls, uint64_t pos SK_UNUSED, char *buf, size_t m
 		ssize_t n = agent_log_read(s->r, buf, max, 1000);
 		if (n > 0)
 			return n;
-		if (n == 0)
+		if (n == 0 || atomic_load(&s->d->stopping))
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		if (client_gone(s->fd))
 			return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -358,6 +361,7 @@ static enum MHD_Result serve_logs(struct agent_httpd *d, struct MHD_Connection *
 		return answer_text(conn, code_of(&err), err.msg);
 	}
 	s->conn = conn;
+	s->d = d;
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	s->fd = ci ? ci->connect_fd : -1;
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, log_reader, s,
@@ -373,6 +377,7 @@ static enum MHD_Result serve_logs(struct agent_httpd *d, struct MHD_Connection *
 enum { CH_STDIN = 0, CH_STDOUT = 1, CH_STDERR = 2, CH_ERROR = 3, CH_RESIZE = 4, CH_CLOSE = 255 };
 
 struct exec_session {
+	struct agent_httpd *d;
 	agent *a;
 	char *id, *container;
 	char **argv;
@@ -602,11 +607,13 @@ static int session_loop(struct exec_session *s)
 		p[n++] = (struct pollfd){.fd = s->proc.err, .events = POLLIN};
 		p[n++] = (struct pollfd){.fd = s->proc.pty, .events = POLLIN};
 		p[n++] = (struct pollfd){.fd = s->to_proc.len ? wfd : -1, .events = POLLOUT};
-		if (poll(p, (nfds_t)n, -1) < 0) {
+		if (poll(p, (nfds_t)n, 500) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
+		if (atomic_load(&s->d->stopping))
+			return -1;
 		if (p[0].revents && read_client(s) < 0)
 			return -1;
 		if (p[2].revents && s->proc.out >= 0)
@@ -664,6 +671,7 @@ static void *session_main(void *arg)
 		agent_exec_proc_close(&s->proc);
 	}
 	MHD_upgrade_action(s->urh, MHD_UPGRADE_ACTION_CLOSE);
+	atomic_fetch_sub(&s->d->sessions, 1);
 	session_free(s);
 	return NULL;
 }
@@ -685,7 +693,9 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn SK_UNUSED, void *c
 		sk_buf_append(&s->in, extra_in, extra_in_size);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	atomic_fetch_add(&s->d->sessions, 1);
 	if (pthread_create(&t, &attr, session_main, s) != 0) {
+		atomic_fetch_sub(&s->d->sessions, 1);
 		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 		session_free(s);
 	}
@@ -775,6 +785,7 @@ static enum MHD_Result serve_exec(struct agent_httpd *d, struct MHD_Connection *
 		return answer_text(conn, code_of(&err), err.msg);
 	}
 	s = sk_calloc(1, sizeof(*s));
+	s->d = d;
 	s->a = d->a;
 	s->id = sk_strdup(id);
 	s->container = sk_strdup(ctr);
@@ -883,6 +894,10 @@ void agent_httpd_stop(agent *a)
 
 	if (!d)
 		return;
+	atomic_store(&d->stopping, true);
+	/* sessions notice within half a second; MHD wants them closed */
+	for (int i = 0; i < 100 && atomic_load(&d->sessions) > 0; i++)
+		usleep(50 * 1000);
 	if (d->mhd)
 		MHD_stop_daemon(d->mhd);
 	pthread_mutex_destroy(&d->lock);

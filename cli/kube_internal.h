@@ -168,4 +168,12 @@ const char *cli_meta(json_t *obj, const char *key);
 /* Write buf to stdout and empty it. */
 void cli_flush_out(sk_buf *buf);
 
+/* ---- pods (cli/cmd_logs.c; logs and exec) --------------------------------- */
+/* The container kubectl picks: `want`, else the default-container
+ * annotation, else the first (saying "Defaulted container" on stderr when
+ * there are several). NULL with err when the pod has none. */
+char *cli_default_container(json_t *pod, const char *want, sk_err *err);
+/* "NAME", "pod/NAME" or "pods/NAME": the name (NULL with err otherwise). */
+const char *cli_pod_arg(const char *arg, sk_err *err);
+
 #endif

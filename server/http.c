@@ -202,6 +202,11 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 }
 
+void srv_reply_response(srv_req *r, int code, struct MHD_Response *resp)
+{
+	queue(r, code, resp, NULL);
+}
+
 void srv_reply_stream(srv_req *r, const char *ctype)
 {
 	struct MHD_Response *resp = MHD_create_response_from_callback(
@@ -228,6 +233,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 
 static void req_free(srv_req *r)
 {
+	if (r->stream_free)
+		r->stream_free(r);
 	if (r->watch)
 		srv_watch_close(r->watch);
 	for (size_t i = 0; i < r->nsegs; i++)
@@ -447,7 +454,7 @@ int srv_http_listen(srv_server *s, sk_err *err)
 int srv_http_start(srv_server *s, sk_err *err)
 {
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+			     MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
 	unsigned int threads = s->cfg.threads > 0 ? (unsigned)s->cfg.threads : 4;
 
 	if (!s->cfg.insecure_http)

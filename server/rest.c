@@ -499,7 +499,8 @@ static const struct {
 } sub_routes[] = {
 	{NULL, "status", sub_status},	     {"namespaces", "finalize", sub_finalize},
 	{"pods", "binding", sub_binding},    {"deployments", "scale", sub_scale},
-	{"replicasets", "scale", sub_scale},
+	{"replicasets", "scale", sub_scale}, {"pods", "log", srv_pod_log},
+	{"pods", "exec", srv_pod_exec},
 };
 
 static void do_subresource(srv_req *r, const api_kind *k, const char *ns, const char *name,

@@ -13,6 +13,12 @@
 #include "server.h"
 #include "store.h"
 
+/* ---- node_proxy.c: pods/log and pods/exec through the pod's node agent */
+typedef struct srv_req srv_req;
+struct api_kind;
+void srv_pod_log(srv_req *r, const api_kind *k, const char *ns, const char *name);
+void srv_pod_exec(srv_req *r, const api_kind *k, const char *ns, const char *name);
+
 /* ---- allocators (alloc.c): Service ClusterIPs and NodePorts ------------ */
 typedef struct srv_ipalloc srv_ipalloc;
 /* cidr "10.96.0.0/16"; prefixes /12 to /28. */
@@ -213,6 +219,9 @@ struct srv_req {
 	pthread_mutex_t stream_lock;
 	bool stream_lock_init;
 	bool suspended;
+	/* a stream's own state (node_proxy.c), released before the request */
+	void *stream_data;
+	srv_stream_free_fn stream_free;
 };
 
 /* The value of a query parameter (decoded), or NULL. */
@@ -224,6 +233,8 @@ void srv_reply_status(srv_req *r, json_t *status);	/* steals */
 void srv_reply_result(srv_req *r, srv_result *res);
 /* Start a chunked stream fed by r->fill; the watch wakes it. */
 void srv_reply_stream(srv_req *r, const char *ctype);
+/* Queue a response made by the caller (an upgrade, for exec). */
+void srv_reply_response(srv_req *r, int code, struct MHD_Response *resp);
 /* The wake callback for a srv_watch serving r. */
 void srv_req_wake(void *r);
 
