@@ -233,7 +233,12 @@ static void test_errors(void)
 	refused(POD("  - {name: a, image: busybox, securityContext: {runAsNonRoot: true}}\n"),
 		"securityContext.runAsNonRoot: container has runAsNonRoot", "runAsNonRoot as root");
 	refused(POD("  - {name: a, image: busybox, env: [{name: X, valueFrom: {fieldRef: {}}}]}\n"),
-		"spec.containers[0].env[0]: valueFrom is not supported", "env valueFrom");
+		"spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: required",
+		"env valueFrom fieldRef without fieldPath");
+	refused(POD("  - {name: a, image: busybox, env: [{name: X, valueFrom: {secretKeyRef: "
+		    "{name: s, key: k}}}]}\n"),
+		"spec.containers[0].env[0].valueFrom: only fieldRef and resourceFieldRef",
+		"env valueFrom secretKeyRef");
 	refused("kind: Pod\nmetadata: {name: p}\nspec:\n  dnsPolicy: None\n"
 		"  containers: [{name: a, image: busybox}]\n",
 		"spec.dnsConfig: Required value", "dnsPolicy None without dnsConfig");
