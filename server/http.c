@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define STREAM_BLOCK (64 * 1024)
+#define STREAM_BLOCK (16 * 1024)
 
 /* ---- parsing the request line --------------------------------------------- */
 

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <sys/random.h>
 
-#define FILL_TARGET (32 * 1024)
+#define FILL_TARGET (16 * 1024)
 
 static const char *type_name(enum srv_watch_type t)
 {
@@ -96,7 +96,11 @@ static int watch_fill(srv_req *r)
 	}
 	if (got)
 		return 1;
-	/* nothing queued: suspend, atomically with the watch's wake-up */
+	/* nothing queued: give the buffer back (a thousand idle watches
+	 * should not hold a thousand buffers), then suspend, atomically with
+	 * the watch's wake-up */
+	sk_buf_free(&r->out);
+	r->out_off = 0;
 	p = srv_watch_pop(r->watch, &it, suspend, r);
 	if (p == 1) {
 		format_item(r, &it);
