@@ -98,6 +98,8 @@ static void usage(FILE *f)
 		"  --threads N              HTTP worker threads (default 4)\n"
 		"  --compact-interval SEC   store compaction period (default 300)\n"
 		"  --bookmark-interval SEC  watch bookmark period (default 60)\n"
+		"  --sync full|normal       full (default): fsync every commit, durable across\n"
+		"                           power cuts; normal: durable across kill -9 only\n"
 		"  --insecure-http          plain HTTP without authentication (debugging only)\n"
 		"  -v, --verbose            log every request\n",
 		SRV_DEFAULT_DATA_DIR, SRV_DEFAULT_LISTEN, SRV_DEFAULT_SERVICE_CIDR,
@@ -184,6 +186,7 @@ static int cmd_server(int argc, char **argv)
 		O_NFT_TABLE,
 		O_DNS_PORT,
 		O_MAX_PODS,
+		O_SYNC,
 	};
 	static const struct option opts[] = {
 		{"data-dir", required_argument, NULL, O_DATA},
@@ -196,6 +199,7 @@ static int cmd_server(int argc, char **argv)
 		{"compact-interval", required_argument, NULL, O_COMPACT},
 		{"bookmark-interval", required_argument, NULL, O_BOOKMARK},
 		{"insecure-http", no_argument, NULL, O_INSECURE},
+		{"sync", required_argument, NULL, O_SYNC},
 		{"disable-scheduler", no_argument, NULL, O_NOSCHED},
 		{"cluster-cidr", required_argument, NULL, O_CLUSTER_CIDR},
 		{"node-monitor-grace-period", required_argument, NULL, O_GRACE},
@@ -258,6 +262,13 @@ static int cmd_server(int argc, char **argv)
 			break;
 		case O_INSECURE:
 			cfg.insecure_http = true;
+			break;
+		case O_SYNC:
+			if (!strcmp(optarg, "full") || !strcmp(optarg, "normal"))
+				cfg.sync_normal = !strcmp(optarg, "normal");
+			else
+				return cli_failf("server: --sync %s: expected full or normal",
+						 optarg);
 			break;
 		case O_NOSCHED:
 			cfg.disable_scheduler = true;

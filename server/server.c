@@ -47,7 +47,8 @@ static int open_store(srv_server *s, sk_err *err)
 	const api_kind *secrets = api_kind_by_resource("", "secrets");
 	_cleanup_free_ char *prefix = srv_key_prefix(secrets, NULL);
 
-	if (srv_sqlite_open(s->data_dir, &be, err) < 0)
+	if (srv_sqlite_open(s->data_dir, s->cfg.sync_normal ? SRV_SYNC_NORMAL : SRV_SYNC_FULL, &be,
+			    err) < 0)
 		return -1;
 	if (srv_store_open(be, &s->store, err) < 0)
 		return -1;

@@ -27,6 +27,7 @@ typedef struct srv_config {
 	bool disable_agent;	      /* no agent for this machine (the agent comes later) */
 	bool insecure_http;	      /* plain HTTP without authentication (debugging only) */
 	int threads;		      /* HTTP worker threads; 0: 4 */
+	bool sync_normal;	      /* no fsync per commit (see docs/server.md) */
 	int compact_interval_s;	      /* 0: 300 (Kubernetes' default) */
 	int bookmark_interval_s;      /* 0: 60 */
 	const char *cluster_cidr;     /* pod CIDRs for nodes; CTL_DEFAULT_CLUSTER_CIDR when NULL */

@@ -128,9 +128,15 @@ struct srv_store_backend {
 	void (*close)(srv_store_backend *be);
 };
 
+/* How a commit reaches the disk. FULL: the WAL is fsynced at each commit,
+ * so an acknowledged write survives a power cut; NORMAL: only at
+ * checkpoints, so it survives the process being killed (the data is in
+ * the kernel) but the last commits may roll back after a power cut. */
+enum srv_sync { SRV_SYNC_FULL, SRV_SYNC_NORMAL };
+
 /* The SQLite backend in DIR/state.db (WAL mode; see docs/server.md for
  * the durability settings). */
-int srv_sqlite_open(const char *dir, srv_store_backend **out, sk_err *err);
+int srv_sqlite_open(const char *dir, enum srv_sync sync, srv_store_backend **out, sk_err *err);
 
 /* ---- the store ----------------------------------------------------------- */
 typedef struct srv_store srv_store;

@@ -7,10 +7,13 @@
  * kine. Compaction deletes the rows no revision >= the compacted one can
  * see.
  *
- * Durability: WAL with synchronous=FULL, so a commit returns after the WAL
- * is fsynced; a kill -9, a kernel crash or a power cut after a write was
- * acknowledged cannot lose it. The cost (one fdatasync per commit) is
- * shared by every write in a batch: see store.c (group commit). */
+ * Durability: WAL with synchronous=FULL by default, so a commit returns
+ * after the WAL is fsynced; a kill -9, a kernel crash or a power cut after
+ * a write was acknowledged cannot lose it. The cost (one fdatasync per
+ * commit) is shared by every write in a batch: see store.c (group
+ * commit). SRV_SYNC_NORMAL skips that fsync: still safe against kill -9
+ * (the WAL frames are in the kernel when the commit returns), not against
+ * a power cut. */
 #include "store.h"
 
 #include <errno.h>
@@ -30,6 +33,7 @@ struct sqlite_backend {
 	sqlite3 *readers[READER_POOL_MAX]; /* idle read connections */
 	int nreaders;
 	pthread_mutex_t rlock;
+	enum srv_sync sync;
 	_Atomic int64_t cur_rev;
 	_Atomic int64_t compacted;
 };
@@ -64,7 +68,7 @@ static int db_exec(sqlite3 *db, const char *sql, sk_err *err)
 
 /* Every connection: WAL, FULL sync (see the top of this file), and a busy
  * timeout so a reader never fails while the writer checkpoints. */
-static int db_open(const char *path, bool create, sqlite3 **out, sk_err *err)
+static int db_open(const char *path, bool create, enum srv_sync sync, sqlite3 **out, sk_err *err)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
 	sqlite3 *db = NULL;
@@ -75,7 +79,10 @@ static int db_open(const char *path, bool create, sqlite3 **out, sk_err *err)
 		return -1;
 	}
 	sqlite3_busy_timeout(db, 10000);
-	if (db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err) < 0) {
+	if (db_exec(db,
+		    sync == SRV_SYNC_FULL ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+					  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+		    err) < 0) {
 		sqlite3_close(db);
 		return -1;
 	}
@@ -122,7 +129,7 @@ static int reader_get(struct sqlite_backend *b, sqlite3 **out, sk_err *err)
 		return 0;
 	}
 	pthread_mutex_unlock(&b->rlock);
-	return db_open(b->path, false, out, err);
+	return db_open(b->path, false, b->sync, out, err);
 }
 
 static void reader_put(struct sqlite_backend *b, sqlite3 *db)
@@ -530,10 +537,11 @@ static void sqlite_close(srv_store_backend *be)
 	free(b);
 }
 
-int srv_sqlite_open(const char *dir, srv_store_backend **out, sk_err *err)
+int srv_sqlite_open(const char *dir, enum srv_sync sync, srv_store_backend **out, sk_err *err)
 {
 	struct sqlite_backend *b = sk_calloc(1, sizeof(*b));
 
+	b->sync = sync;
 	b->be = (srv_store_backend){
 		.name = "sqlite",
 		.txn = sqlite_txn,
@@ -548,7 +556,7 @@ int srv_sqlite_open(const char *dir, srv_store_backend **out, sk_err *err)
 	pthread_mutex_init(&b->wlock, NULL);
 	pthread_mutex_init(&b->rlock, NULL);
 	b->path = sk_path_join(dir, "state.db");
-	if (sk_mkdir_p(dir, 0700, err) < 0 || db_open(b->path, true, &b->wdb, err) < 0 ||
+	if (sk_mkdir_p(dir, 0700, err) < 0 || db_open(b->path, true, sync, &b->wdb, err) < 0 ||
 	    db_exec(b->wdb, schema, err) < 0)
 		goto fail;
 	if (sqlite3_prepare_v3(b->wdb,

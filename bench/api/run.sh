@@ -1,7 +1,8 @@
 #!/bin/bash
 # bench/api: the API server under load, on a server of its own (port 0,
 # temporary data dir, no agent), with bench/api/loadgen.c (libcurl):
-#   creates/s: 10,000 pods from 4 concurrent clients (keep-alive, HTTPS)
+#   creates/s: 10,000 pods from 4 concurrent clients (keep-alive, HTTPS),
+#              with --sync normal and with the default --sync full
 #   LIST:      all 10,000 pods, median of 20 (client-side, whole body)
 #   RSS:       the server holding 10,000 pods (VmRSS, VmHWM)
 #   fan-out:   1,000 watchers, each must see every one of 1,000 updates
@@ -23,34 +24,54 @@ LOADGEN=$OUT/api-loadgen
 cc -O2 -Wall -Wextra -o "$LOADGEN" "$TOP/bench/api/loadgen.c" $(pkg-config --cflags --libs libcurl) -lpthread
 
 WORK=$(mktemp -d /tmp/skiffbench-api.XXXXXX)
-# the API server alone: no agent, and no scheduler (with no nodes it would
-# answer every pod with a FailedScheduling event and a status write)
-"$SKIFF" server --data-dir "$WORK/server" --listen 127.0.0.1:0 --disable-agent --disable-scheduler \
-	>"$WORK/server.log" 2>&1 &
-PID=$!
+PID=
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 200); do
-	[[ -s $WORK/server/admin.kubeconfig ]] && break
-	sleep 0.05
-done
-URL=$(sed -n 's/^ *server: *//p' "$WORK/server/admin.kubeconfig")
-TOKEN=$(cat "$WORK/server/token")
-CA=$WORK/server/tls/ca.crt
+# start_server NAME ARGS...: a server of its own on WORK/NAME.
+# No scheduler: with no nodes it would add a status write and an event per
+# pod, which measures the scheduler rather than the API server.
+start_server() {
+	local dir=$WORK/$1
+	shift
+	"$SKIFF" server --data-dir "$dir" --listen 127.0.0.1:0 --disable-agent \
+		--disable-scheduler "$@" >"$dir.log" 2>&1 &
+	PID=$!
+	for _ in $(seq 200); do
+		[[ -s $dir/admin.kubeconfig ]] && break
+		sleep 0.05
+	done
+	URL=$(sed -n 's/^ *server: *//p' "$dir/admin.kubeconfig")
+	TOKEN=$(cat "$dir/token")
+	CA=$dir/tls/ca.crt
+	api -X POST "$URL/api/v1/namespaces" -d '{"metadata":{"name":"bench"}}' >/dev/null
+}
+stop_server() {
+	kill "$PID"
+	wait "$PID" 2>/dev/null || true
+	PID=
+}
 api() { curl -sS --cacert "$CA" -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" "$@"; }
-api -X POST "$URL/api/v1/namespaces" -d '{"metadata":{"name":"bench"}}' >/dev/null
 cpu() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$PID/status"; }
-rss0=$(rss)
+creates() { # LABEL
+	local c0 c1
+	c0=$(cpu)
+	"$LOADGEN" create "$URL" "$TOKEN" "$CA" bench "$PODS" "$CLIENTS" | sed "s/^create:/create ($1):/"
+	c1=$(cpu)
+	echo "create ($1): server CPU $(((c1 - c0) * 10000 / PODS)) us per create"
+	api "$URL/metrics" | awk -v l="$1" '/^skiff_store_(writes|transactions)_total/ {v[$1]=$2}
+		END {printf "create (%s): %.1f writes per commit (group commit)\n", l, v["skiff_store_writes_total"]/v["skiff_store_transactions_total"]}'
+}
 
 {
 	echo "# bench/api, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "# server: $SKIFF server --disable-scheduler (SQLite WAL, synchronous=FULL, HTTPS)"
-	c0=$(cpu)
-	"$LOADGEN" create "$URL" "$TOKEN" "$CA" bench "$PODS" "$CLIENTS"
-	c1=$(cpu)
-	echo "create: server CPU $(((c1 - c0) * 10000 / PODS)) us per create"
-	api "$URL/metrics" | awk '/^skiff_store_(writes|transactions)_total/ {v[$1]=$2}
-		END {printf "create: %.1f writes per commit (group commit)\n", v["skiff_store_writes_total"]/v["skiff_store_transactions_total"]}'
+	echo "# server: $SKIFF server --disable-scheduler (SQLite WAL, HTTPS): creates with"
+	echo "# --sync normal, then everything with the default --sync full"
+	start_server normal --sync normal
+	creates "--sync normal"
+	stop_server
+	start_server full
+	rss0=$(rss)
+	creates "--sync full"
 	sleep 11 # the server hands freed memory back every 10 s
 	echo "rss: idle $((rss0 / 1024)) MB; holding $PODS pods $(($(rss) / 1024)) MB (VmHWM $(($(awk '/^VmHWM/ {print $2}' /proc/$PID/status) / 1024)) MB)"
 	"$LOADGEN" list "$URL" "$TOKEN" "$CA" bench 20

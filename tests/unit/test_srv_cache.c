@@ -67,7 +67,9 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	cm = api_kind_by_resource("", "configmaps");
-	ok(srv_sqlite_open(dir, &be, &err) == 0 && srv_store_open(be, &st, &err) == 0, "a store");
+	ok(srv_sqlite_open(dir, SRV_SYNC_FULL, &be, &err) == 0 &&
+		   srv_store_open(be, &st, &err) == 0,
+	   "a store");
 	cache = srv_cache_new();
 	srv_store_set_sink(st, srv_cache_sink, cache);
 	ok(srv_cache_load(cache, st, &err) == 0, "load the (empty) cache");

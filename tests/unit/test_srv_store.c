@@ -104,7 +104,7 @@ int main(void)
 
 	if (!mkdtemp(dir))
 		return 1;
-	ok(srv_sqlite_open(dir, &be, &err) == 0, "open sqlite backend: %s", err.msg);
+	ok(srv_sqlite_open(dir, SRV_SYNC_FULL, &be, &err) == 0, "open sqlite backend: %s", err.msg);
 	ok(srv_store_open(be, &st, &err) == 0, "open store");
 	srv_store_set_sink(st, sink, NULL);
 
@@ -222,7 +222,7 @@ int main(void)
 	srv_store_close(st);
 
 	/* reopen: data and revisions survive */
-	ok(srv_sqlite_open(dir, &be, &err) == 0, "reopen");
+	ok(srv_sqlite_open(dir, SRV_SYNC_FULL, &be, &err) == 0, "reopen");
 	ok(srv_store_open(be, &st, &err) == 0, "reopen the store");
 	is_int(srv_store_current_rev(st), before, "current revision survives");
 	is_int(srv_store_compact_rev(st), 5, "compacted revision survives");
