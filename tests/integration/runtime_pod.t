@@ -213,6 +213,58 @@ ok "... and still writes its log" test "$(wc -l <"$(log_file alone app)")" -gt "
 play --down "$pod" >/dev/null
 ok "removed afterwards" eval "! alive $app"
 
+# ---- skiff play in the foreground -------------------------------------------------------
+pod=$(manifest fg <<'EOF'
+kind: Pod
+metadata: {name: fg}
+spec:
+  terminationGracePeriodSeconds: 5
+  containers:
+  - name: talker
+    image: busybox:latest
+    command: [sh, -c, 'trap "echo got TERM; exit 0" TERM; echo hello; echo oops >&2; while true; do sleep 1; done']
+EOF
+)
+# started as a simple command, so that $! is skiff itself
+nsenter --net="/run/netns/$NETNS" "$SKIFF" play --state-dir "$STATE" --image-dir "$IMAGES" \
+	--cgroup-root "$CG_ROOT" "$pod" >"$TEST_TMP/fg.out" 2>"$TEST_TMP/fg.err" &
+fg=$!
+wait_for $((10 * T)) grep -q hello "$TEST_TMP/fg.out"
+kill -INT $fg
+wait $fg
+is "$?" 0 "Ctrl-C: skiff play stops the pod gracefully and exits 0"
+is "$(cat "$TEST_TMP/fg.out")" "talker | hello
+talker | got TERM" "stdout lines are prefixed by the container's name, to the last one"
+is "$(cat "$TEST_TMP/fg.err")" "talker | oops" "stderr lines go to stderr"
+ok "... and the pod is gone" test ! -e "$STATE/default_fg"
+
+# ---- hostPath types ---------------------------------------------------------------------------
+mkdir -p "$TEST_TMP/hp"
+pod=$(manifest hp <<EOF
+kind: Pod
+metadata: {name: hp}
+spec:
+  restartPolicy: Never
+  volumes:
+  - {name: d, hostPath: {path: $TEST_TMP/hp/newdir, type: DirectoryOrCreate}}
+  - {name: f, hostPath: {path: $TEST_TMP/hp/newfile, type: FileOrCreate}}
+  containers:
+  - name: app
+    image: busybox:latest
+    command: [sh, -c, 'echo in-file >/f; touch /d/in-dir']
+    volumeMounts: [{name: d, mountPath: /d}, {name: f, mountPath: /f}]
+EOF
+)
+play --detach "$pod" >/dev/null
+wait_state hp app terminated
+ok "DirectoryOrCreate made a directory, FileOrCreate a file" test -d "$TEST_TMP/hp/newdir" -a -f "$TEST_TMP/hp/newfile"
+is "$(cat "$TEST_TMP/hp/newfile"; ls "$TEST_TMP/hp/newdir")" "in-file
+in-dir" "... and the container wrote into both"
+play --down "$pod" >/dev/null
+sed -i 's/type: FileOrCreate/type: Socket/' "$pod"
+like "$(play --detach "$pod" 2>&1)" 'volume "f": hostPath type check failed: .*/newfile is a file, not a socket' \
+	"a hostPath of the wrong type is refused, with the reason"
+
 # ---- nothing left ---------------------------------------------------------------------------
 left=$(for d in $(cg_roots); do find "$d" -mindepth 1 -type d 2>/dev/null; done)
 is "$left" "" "no cgroup is left under $CG_ROOT"
