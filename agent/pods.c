@@ -967,7 +967,17 @@ static void start_run(struct agent_worker *w, void *data)
 	}
 	if (j->adopted) {
 		j->have_st = rt_pod_status(a->cfg.state_dir, j->id, &j->st, &err) == 0;
-		return;
+		if (j->have_st && j->st.supervisor_alive)
+			return;
+		/* its supervisor is gone, and its containers with it (they die
+		 * with their parent): start the pod again */
+		sk_warn("agent: pod %s lost its supervisor; starting it again", j->id);
+		if (j->have_st)
+			rt_pod_status_free(&j->st);
+		j->have_st = false;
+		j->adopted = false;
+		if (rt_pod_remove(a->cfg.state_dir, j->id, 0, &err) < 0 && err.code != ENOENT)
+			sk_warn("agent: %s", err.msg);
 	}
 	fill_options(j, a, &opt, resolv, j->pod_ip);
 	if (agent_pod_from_json(j->obj, &opt, &ap, &err) < 0) {

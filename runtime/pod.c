@@ -181,9 +181,13 @@ int rt_pod_stop(const char *state_dir, const char *id, int64_t grace_s, sk_err *
 /* ---- creating --------------------------------------------------------------------- */
 
 /* The grandchild: becomes the supervisor by exec'ing this binary. */
-static void __attribute__((noreturn)) exec_supervisor(const char *dir, int ready_w)
+/* Runs between clone and exec in a copy of a possibly multi-threaded
+ * starter (the agent): async-signal-safe calls only, no allocation (a
+ * malloc lock held by another thread at clone time would never be
+ * released here). */
+static void __attribute__((noreturn)) exec_supervisor(const char *dir, const char *log,
+						      int ready_w)
 {
-	_cleanup_free_ char *log = sk_path_join(dir, "supervisor.log");
 	char *argv[] = {"skiff", "__supervisor", (char *)dir, "3", NULL};
 	char *envp[3] = {"PATH=" RT_DEFAULT_PATH, NULL, NULL};
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -206,6 +210,7 @@ static void __attribute__((noreturn)) exec_supervisor(const char *dir, int ready
  * the first child is cloned straight into the supervisor's cgroup. */
 static int spawn_supervisor(const char *dir, int cgfd, int ready_w, sk_err *err)
 {
+	_cleanup_free_ char *log = sk_path_join(dir, "supervisor.log");
 	struct clone_args args;
 	int wstatus;
 	pid_t pid;
@@ -224,9 +229,12 @@ static int spawn_supervisor(const char *dir, int cgfd, int ready_w, sk_err *err)
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		setsid();
-		pid_t grandchild = fork();
+		/* the raw system call, not glibc's fork(): its atfork handlers take
+		 * malloc's locks, which another thread of the starter may hold */
+		struct clone_args gargs = {.exit_signal = SIGCHLD};
+		pid_t grandchild = rt_clone3(&gargs);
 		if (grandchild == 0)
-			exec_supervisor(dir, ready_w);
+			exec_supervisor(dir, log, ready_w);
 		_exit(grandchild < 0 ? 1 : 0);
 	}
 	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
