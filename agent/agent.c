@@ -200,6 +200,26 @@ static int fetch_ca(struct agent_config *cfg, sk_err *err)
 	return 0;
 }
 
+/* Bridge, table and CIDRs are checked now, not when the pod CIDR comes. */
+static int check_network_config(const struct agent_config *c, sk_err *err)
+{
+	struct net_node_config nc = {
+		.state_dir = c->state_dir,
+		.bridge = c->bridge,
+		.pod_cidr = c->pod_cidr ? c->pod_cidr : c->cluster_cidr,
+		.cluster_cidr = c->cluster_cidr,
+		.service_cidr = c->service_cidr,
+		.table = c->nft_table,
+		.cluster_domain = c->cluster_domain,
+	};
+	net_node *n = NULL;
+
+	if (net_node_open(&nc, &n, err) < 0)
+		return sk_err_wrap(err, "agent: node network");
+	net_node_free(n);
+	return 0;
+}
+
 int agent_new(const struct agent_config *cfg, agent **out, sk_err *err)
 {
 	agent *a;
@@ -219,6 +239,10 @@ int agent_new(const struct agent_config *cfg, agent **out, sk_err *err)
 	}
 	if (!a->cfg.ca_file && !a->cfg.ca_pem && !a->cfg.insecure &&
 	    sk_startswith(a->cfg.server, "https://") && fetch_ca(&a->cfg, err) < 0) {
+		agent_free(a);
+		return -1;
+	}
+	if (check_network_config(&a->cfg, err) < 0) {
 		agent_free(a);
 		return -1;
 	}

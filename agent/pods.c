@@ -63,6 +63,8 @@ struct ctr {
 	int64_t kill_grace;
 	/* what was reported in Events already */
 	int64_t seen_started_at, seen_finished_at, seen_last_finished;
+	/* the run found running when the agent adopted the pod */
+	int64_t adopted_started_at;
 	char *seen_waiting;
 };
 
@@ -572,7 +574,7 @@ static void probes_sync(pod *p)
 		const struct rt_container_status *rc = rt_ctr(p, c->name);
 		bool running = rc && rc->state == RT_RUNNING && p->stage == STAGE_ACTIVE;
 		if (running && rc->started_at != c->started_at) {
-			ctr_run_started(p, c, rc, !p->adopted || c->seen_started_at != 0);
+			ctr_run_started(p, c, rc, rc->started_at != c->adopted_started_at);
 		} else if (!running && c->started_at) {
 			ctr_probes_stop(p->a, c);
 			kill_stop(p->a, c);
@@ -640,6 +642,7 @@ static void mark_events_seen(pod *p)
 		if (!rc)
 			continue;
 		c->seen_started_at = rc->state == RT_RUNNING ? rc->started_at : 0;
+		c->adopted_started_at = c->seen_started_at;
 		c->seen_finished_at = rc->state == RT_TERMINATED ? rc->finished_at
 				      : rc->has_last_state	 ? rc->last_state.finished_at
 								 : 0;
@@ -1074,8 +1077,18 @@ static void start_done(agent *a SK_UNUSED, void *data)
 		watch_pod_dir(p);
 		if (j->have_st) {
 			if (j->adopted) {
-				pod_runtime_changed(p, &j->st);
+				/* what runs was reported by the agent before: no
+				 * Events for it, only for what changes from now */
+				p->rt = j->st;
+				p->have_rt = true;
+				memset(&j->st, 0, sizeof(j->st));
 				mark_events_seen(p);
+				rt_pod_status_free(&p->rt);
+				p->have_rt = false;
+				struct rt_pod_status again;
+				sk_err e;
+				if (rt_pod_status_file(p->a->cfg.state_dir, p->id, &again, &e) == 0)
+					pod_runtime_changed(p, &again);
 			} else {
 				pod_runtime_changed(p, &j->st);
 			}
@@ -1113,7 +1126,10 @@ static void pod_start(pod *p)
 	p->job = true;
 	p->stage = STAGE_STARTING;
 	agent_pool_submit(a->fast, start_run, start_done, j);
-	pod_update_status(p);
+	/* a new pod shows ContainerCreating; one that ran before (an agent
+	 * restart) keeps its status until the runtime's is known */
+	if (!api_get(p->obj, "status.containerStatuses"))
+		pod_update_status(p);
 }
 
 void agent_pods_network_ready(agent *a)
