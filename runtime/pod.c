@@ -185,8 +185,7 @@ int rt_pod_stop(const char *state_dir, const char *id, int64_t grace_s, sk_err *
  * starter (the agent): async-signal-safe calls only, no allocation (a
  * malloc lock held by another thread at clone time would never be
  * released here). */
-static void __attribute__((noreturn)) exec_supervisor(const char *dir, const char *log,
-						      int ready_w)
+static void __attribute__((noreturn)) exec_supervisor(const char *dir, const char *log, int ready_w)
 {
 	char *argv[] = {"skiff", "__supervisor", (char *)dir, "3", NULL};
 	char *envp[3] = {"PATH=" RT_DEFAULT_PATH, NULL, NULL};
