@@ -451,17 +451,52 @@ int srv_http_listen(srv_server *s, sk_err *err)
 	return open_listener(s, err);
 }
 
-int srv_http_start(srv_server *s, sk_err *err)
+/* Accepting: one thread takes connections off the listening socket and
+ * deals them round-robin to N single-threaded MHD daemons. MHD's own
+ * thread pool lets whichever worker wakes first accept a burst of
+ * connections, so four clients could land on two workers; a worker waits
+ * while its request's write commits, and two clients on one worker could
+ * never have their writes share a commit. */
+static void *accept_main(void *arg)
+{
+	srv_server *s = arg;
+	unsigned next = 0;
+
+	pthread_setname_np(pthread_self(), "srv-accept");
+	while (!atomic_load(&s->stopping)) {
+		struct sockaddr_storage sa;
+		socklen_t len = sizeof(sa);
+		int fd = accept4(s->listen_fd, (struct sockaddr *)&sa, &len,
+				 SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* out of descriptors: let connections close first */
+				usleep(10000);
+				continue;
+			}
+			break; /* the socket was shut down */
+		}
+		struct MHD_Daemon *d = s->mhds[next++ % s->nmhds];
+		/* MHD owns (and closes) the socket from here, even on failure */
+		if (MHD_add_connection(d, fd, (struct sockaddr *)&sa, len) != MHD_YES)
+			sk_debug("http: a connection was refused (limit reached?)");
+	}
+	return NULL;
+}
+
+static struct MHD_Daemon *start_daemon(srv_server *s, sk_err *err)
 {
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			     MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
-	unsigned int threads = s->cfg.threads > 0 ? (unsigned)s->cfg.threads : 4;
+			     MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME |
+			     MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
+	struct MHD_Daemon *d;
 
 	if (!s->cfg.insecure_http)
 		flags |= MHD_USE_TLS;
 	struct MHD_OptionItem opts[] = {
-		{MHD_OPTION_LISTEN_SOCKET, s->listen_fd, NULL},
-		{MHD_OPTION_THREAD_POOL_SIZE, threads, NULL},
 		{MHD_OPTION_CONNECTION_LIMIT, 60000, NULL},
 		{MHD_OPTION_CONNECTION_TIMEOUT, 600, NULL},
 		{MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, s},
@@ -471,31 +506,51 @@ int srv_http_start(srv_server *s, sk_err *err)
 		{MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert_pem},
 		{MHD_OPTION_END, 0, NULL},
 	};
-	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts,
-				  MHD_OPTION_END);
-	if (!s->mhd)
-		return sk_err_set(err, EIO, "start the HTTP server on %s:%d", s->host, s->port);
+	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts,
+			     MHD_OPTION_END);
+	if (!d)
+		sk_err_set(err, EIO, "start the HTTP server on %s:%d", s->host, s->port);
+	return d;
+}
+
+int srv_http_start(srv_server *s, sk_err *err)
+{
+	size_t n = s->cfg.threads > 0 ? (size_t)s->cfg.threads : 4;
+	int r;
+
+	s->mhds = sk_calloc(n, sizeof(*s->mhds));
+	for (size_t i = 0; i < n; i++) {
+		if (!(s->mhds[i] = start_daemon(s, err)))
+			return -1;
+		s->nmhds++;
+	}
+	if ((r = pthread_create(&s->accept_thread, NULL, accept_main, s)) != 0)
+		return sk_err_sys(err, r, "start the HTTP acceptor");
+	s->accept_started = true;
 	return 0;
 }
 
 void srv_http_stop(srv_server *s)
 {
-	if (!s->mhd)
-		return;
-	/* stop accepting; MHD hands the listening socket back */
-	int fd = MHD_quiesce_daemon(s->mhd);
-	if (fd >= 0 && fd == s->listen_fd) {
-		close(fd);
-		s->listen_fd = -1;
-	}
+	/* stop accepting: shutting the socket down wakes accept() */
+	if (s->listen_fd >= 0)
+		shutdown(s->listen_fd, SHUT_RDWR);
+	if (s->accept_started)
+		pthread_join(s->accept_thread, NULL);
+	s->accept_started = false;
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	s->listen_fd = -1;
 }
 
 void srv_http_free(srv_server *s)
 {
 	/* only once no connection is suspended: MHD cannot stop with one */
-	if (s->mhd)
-		MHD_stop_daemon(s->mhd);
-	s->mhd = NULL;
+	for (size_t i = 0; i < s->nmhds; i++)
+		MHD_stop_daemon(s->mhds[i]);
+	free(s->mhds);
+	s->mhds = NULL;
+	s->nmhds = 0;
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
 	s->listen_fd = -1;

@@ -45,7 +45,10 @@ typedef struct srv_server {
 	char *data_dir;
 	srv_store *store;
 	srv_cache *cache;
-	struct MHD_Daemon *mhd;
+	struct MHD_Daemon **mhds; /* one per HTTP worker thread */
+	size_t nmhds;
+	pthread_t accept_thread;
+	bool accept_started;
 	int listen_fd;
 	char host[64]; /* the address clients use ("127.0.0.1") */
 	int port;
