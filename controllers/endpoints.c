@@ -34,6 +34,9 @@ struct pod_info {
 	struct named_port *ports;
 	size_t nports;
 	bool ready, deleting, terminal;
+	/* false: only the labels (and uid) are known; the pod was not parsed
+	 * because no Service selected it */
+	bool full;
 };
 
 struct svc_info {
@@ -208,31 +211,52 @@ static struct pod_info *pod_info_new(json_t *pod)
 	p->ready = pod_ready(pod);
 	p->deleting = api_meta_deletion_timestamp(pod) != NULL;
 	p->terminal = sk_streq(phase, "Succeeded") || sk_streq(phase, "Failed");
+	p->full = true;
+	return p;
+}
+
+/* What is kept of a pod no Service selects: its labels (a copy: the
+ * cache's are shared). */
+static struct pod_info *pod_info_light(const char *name, const char *uid, json_t *labels)
+{
+	struct pod_info *p = sk_calloc(1, sizeof(*p));
+
+	p->name = sk_strdup(name);
+	p->uid = sk_strdup(uid ? uid : "");
+	p->labels = labels ? json_deep_copy(labels) : json_object();
 	return p;
 }
 
 static bool pod_info_equal(const struct pod_info *a, const struct pod_info *b)
 {
-	return sk_streq(a->uid, b->uid) && sk_streq(a->ip, b->ip) && sk_streq(a->node, b->node) &&
-	       sk_streq(a->hostname, b->hostname) && sk_streq(a->subdomain, b->subdomain) &&
-	       a->ready == b->ready && a->deleting == b->deleting && a->terminal == b->terminal &&
+	return a->full == b->full && sk_streq(a->uid, b->uid) && sk_streq(a->ip, b->ip) &&
+	       sk_streq(a->node, b->node) && sk_streq(a->hostname, b->hostname) &&
+	       sk_streq(a->subdomain, b->subdomain) && a->ready == b->ready &&
+	       a->deleting == b->deleting && a->terminal == b->terminal &&
 	       json_equal(a->labels, b->labels) && ports_equal(a, b);
 }
 
-/* Mark the Services of ns whose selector matches any of the label sets. */
-static void mark_selecting(ctl_endpoints *ec, const char *ns, struct ns_index *x, json_t *a,
-			   json_t *b)
+/* Mark the Services of ns whose selector matches any of the label sets
+ * (mark false: only tell whether there is one). */
+static bool mark_selecting(ctl_endpoints *ec, const char *ns, struct ns_index *x, json_t *a,
+			   json_t *b, bool mark_them)
 {
 	sk_map_iter it = {0};
 	const char *name;
+	bool any = false;
 	void *v;
 
 	while (sk_map_next(x->services, &it, &name, &v)) {
 		struct svc_info *s = v;
 		if (s->sel && ((a && api_label_selector_matches(s->sel, a)) ||
-			       (b && api_label_selector_matches(s->sel, b))))
+			       (b && api_label_selector_matches(s->sel, b)))) {
+			any = true;
+			if (!mark_them)
+				return true;
 			mark(ec, ns, name);
+		}
 	}
+	return any;
 }
 
 static void pod_event(ctl_endpoints *ec, ctl_event *ev)
@@ -242,9 +266,19 @@ static void pod_event(ctl_endpoints *ec, ctl_event *ev)
 
 	if (ev->type == CTL_DELETED) {
 		if (old) {
-			mark_selecting(ec, ev->ns, x, old->labels, NULL);
+			mark_selecting(ec, ev->ns, x, old->labels, NULL, true);
 			sk_map_del(x->pods, ev->name);
 		}
+		return;
+	}
+	/* most pods of a big cluster are selected by no Service: their
+	 * labels (from the cache, without parsing) are enough */
+	json_t *labels = ev->fields ? ev->labels : api_meta_labels(ctl_event_obj(ev));
+	if (!mark_selecting(ec, ev->ns, x, labels, old ? old->labels : NULL, false)) {
+		if (old && !old->full && sk_streq(old->uid, ev->uid) &&
+		    (labels ? json_equal(old->labels, labels) : !json_object_size(old->labels)))
+			return;
+		sk_map_set(x->pods, ev->name, pod_info_light(ev->name, ev->uid, labels));
 		return;
 	}
 	struct pod_info *p = pod_info_new(ctl_event_obj(ev));
@@ -252,8 +286,26 @@ static void pod_event(ctl_endpoints *ec, ctl_event *ev)
 		pod_info_free(p);
 		return;
 	}
-	mark_selecting(ec, ev->ns, x, p->labels, old ? old->labels : NULL);
+	mark_selecting(ec, ev->ns, x, p->labels, old ? old->labels : NULL, true);
 	sk_map_set(x->pods, ev->name, p); /* frees old */
+}
+
+/* A pod a Service selects but that was kept light: read it now. NULL
+ * when it is gone. */
+static struct pod_info *make_full(ctl_endpoints *ec, struct ns_index *x, const char *ns,
+				  struct pod_info *p)
+{
+	json_t *pod = NULL;
+	sk_err err = {0};
+
+	if (p->full)
+		return p;
+	if (ec->c->get(ec->c, api_kind_by_resource("", "pods"), ns, p->name, &pod, &err) < 0)
+		return NULL; /* deleted: its DELETED event comes */
+	struct pod_info *full = pod_info_new(pod);
+	json_decref(pod);
+	sk_map_set(x->pods, full->name, full); /* frees p */
+	return full;
 }
 
 /* ---- services and endpoints ------------------------------------------------------------- */
@@ -523,7 +575,8 @@ static json_t *endpoint_port(json_t *svc_port, int port)
 	return o;
 }
 
-static json_t *compute_subsets(struct ns_index *x, struct svc_info *s)
+static json_t *compute_subsets(ctl_endpoints *ec, const char *ns, struct ns_index *x,
+			       struct svc_info *s)
 {
 	json_t *svc = s->svc, *svc_ports = api_get(svc, "spec.ports"), *sp;
 	bool publish = api_get_bool(svc, "spec.publishNotReadyAddresses", false);
@@ -534,8 +587,12 @@ static json_t *compute_subsets(struct ns_index *x, struct svc_info *s)
 	void *v;
 
 	while (sk_map_next(x->pods, &it, NULL, &v)) {
-		const struct pod_info *p = v;
-		if (!pod_included(p, publish) || !api_label_selector_matches(s->sel, p->labels))
+		struct pod_info *p = v;
+		if (!api_label_selector_matches(s->sel, p->labels))
+			continue;
+		/* replacing the value of a key does not disturb the walk */
+		p = make_full(ec, x, ns, p);
+		if (!p || !pod_included(p, publish))
 			continue;
 		struct addr a = {.pod = p, .ready = publish || p->ready};
 		if (p->hostname && sk_streq(p->subdomain, api_meta_name(svc)))
@@ -653,7 +710,7 @@ static int sync_service(ctl_endpoints *ec, const char *key)
 		return cur ? delete_endpoints(ec, ns, name) : 0;
 	if (!s->sel || api_meta_deletion_timestamp(s->svc))
 		return 0;
-	json_t *subsets = compute_subsets(x, s);
+	json_t *subsets = compute_subsets(ec, ns, x, s);
 	json_t *labels = endpoints_labels(s->svc);
 	json_t *cur_labels = cur ? api_meta_labels(cur) : NULL;
 	int r = 0;

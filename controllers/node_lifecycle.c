@@ -56,7 +56,6 @@ struct toleration {
 
 struct pod_state {
 	char *ns, *name, *uid, *node;
-	bool ready;
 	bool deleting;
 	struct toleration *tols;
 	size_t ntols;
@@ -175,11 +174,6 @@ static void lease_event(ctl_node_lifecycle *nl, ctl_event *ev)
 	}
 }
 
-static bool pod_is_ready(json_t *pod)
-{
-	return sk_streq(api_get_str(condition(pod, "Ready"), "status"), "True");
-}
-
 static char *dup_str(const char *s)
 {
 	return sk_strdup(s ? s : "");
@@ -207,28 +201,35 @@ static void read_tolerations(struct pod_state *p, json_t *tols)
 	}
 }
 
+/* Pods are many and change often; only the bound ones matter, and of
+ * those only their node, tolerations (set at creation) and deletion.
+ * The cache's field set says where a pod is without parsing it, so a
+ * pod is parsed once, when it is first seen on a node. */
 static void pod_event(ctl_node_lifecycle *nl, ctl_event *ev)
 {
 	if (ev->type == CTL_DELETED) {
 		sk_map_del(nl->pods, ev->uid);
 		return;
 	}
-	json_t *pod = ctl_event_obj(ev);
-	const char *node = api_get_str(pod, "spec.nodeName");
+	struct pod_state *p = sk_map_get(nl->pods, ev->uid);
+	if (p) {
+		p->deleting = ev->deleting;
+		return; /* spec.nodeName never changes once set */
+	}
+	json_t *pod = ev->fields ? NULL : ctl_event_obj(ev);
+	const char *node = api_get_str(ev->fields ? ev->fields : pod, "spec.nodeName");
 	if (!node || !*node)
 		return;
-	struct pod_state *p = sk_map_get(nl->pods, ev->uid);
-	if (!p) {
-		p = sk_calloc(1, sizeof(*p));
-		p->ns = sk_strdup(ev->ns);
-		p->name = sk_strdup(ev->name);
-		p->uid = sk_strdup(ev->uid);
-		p->node = sk_strdup(node);
-		read_tolerations(p, api_get(pod, "spec.tolerations"));
-		sk_map_set(nl->pods, ev->uid, p);
-	}
-	p->ready = pod_is_ready(pod);
+	if (!pod)
+		pod = ctl_event_obj(ev);
+	p = sk_calloc(1, sizeof(*p));
+	p->ns = sk_strdup(ev->ns);
+	p->name = sk_strdup(ev->name);
+	p->uid = sk_strdup(ev->uid);
+	p->node = sk_strdup(node);
 	p->deleting = ev->deleting;
+	read_tolerations(p, api_get(pod, "spec.tolerations"));
+	sk_map_set(nl->pods, ev->uid, p);
 }
 
 static bool is_kind(const api_kind *k, const char *group, const char *kind)
@@ -310,8 +311,14 @@ static void mark_unknown(ctl_node_lifecycle *nl, const char *name)
 	json_decref(node);
 }
 
+static bool pod_ready(json_t *pod)
+{
+	return sk_streq(api_get_str(condition(pod, "Ready"), "status"), "True");
+}
+
 /* MarkPodsNotReady: the pods of a node that went from Ready to not Ready
- * leave their Services. */
+ * leave their Services. Rare (a node fails), so each pod is read here
+ * rather than tracked. */
 static void mark_pods_not_ready(ctl_node_lifecycle *nl, const char *node)
 {
 	sk_map_iter it = {0};
@@ -321,8 +328,15 @@ static void mark_pods_not_ready(ctl_node_lifecycle *nl, const char *node)
 	now_rfc3339(now);
 	while (sk_map_next(nl->pods, &it, NULL, &v)) {
 		struct pod_state *p = v;
+		json_t *pod = NULL;
 		sk_err err = {0};
-		if (!p->ready || strcmp(p->node, node) != 0)
+		if (strcmp(p->node, node) != 0)
+			continue;
+		if (nl->c->get(nl->c, kind_of("pods"), p->ns, p->name, &pod, &err) < 0)
+			continue;
+		bool ready = pod_ready(pod);
+		json_decref(pod);
+		if (!ready)
 			continue;
 		json_t *patch = json_pack("{s:{s:[{s:s,s:s,s:s}]}}", "status", "conditions", "type",
 					  "Ready", "status", "False", "lastTransitionTime", now);
@@ -331,8 +345,6 @@ static void mark_pods_not_ready(ctl_node_lifecycle *nl, const char *node)
 		    err.code != 404)
 			sk_warn("node lifecycle: mark pod %s/%s not ready: %s", p->ns, p->name,
 				err.msg);
-		else
-			p->ready = false;
 		json_decref(patch);
 	}
 }

@@ -176,21 +176,24 @@ static void drop_filters(sched_pod *p)
 	p->node_selector = p->affinity = p->tolerations = NULL;
 }
 
-/* A pod on a node: count what it holds there. */
-static void pod_bound(sched_scheduler *s, json_t *pod, const char *uid, const char *node,
-		      int64_t rev)
+/* A pod on a node: count what it holds there. Its node and phase come
+ * from the cache's field set, so the many updates of running pods
+ * (status) cost no parsing. */
+static void pod_bound(sched_scheduler *s, ctl_event *ev, json_t *facts, const char *node)
 {
+	const char *uid = ev->uid;
 	struct pod_entry *e = sk_map_get(s->pods, uid);
-	bool terminal = is_terminal(pod);
+	bool terminal = is_terminal(facts);
 
 	if (e && !e->pending && sk_streq(e->pod.node_name, node) && e->pod.terminal == terminal) {
-		e->rev = rev;
+		e->rev = ev->rev;
 		e->assumed = false;
 		return; /* nothing that matters here changed */
 	}
 	if (e && unaccount(s, e))
 		s->kick = true;
-	struct pod_entry *n = entry_parse(pod);
+	int64_t rev = ev->rev;
+	struct pod_entry *n = entry_parse(ctl_event_obj(ev));
 	if (!n) {
 		sk_map_del(s->pods, uid);
 		return;
@@ -202,27 +205,30 @@ static void pod_bound(sched_scheduler *s, json_t *pod, const char *uid, const ch
 }
 
 /* Should this unbound pod wait for this scheduler? */
-static bool wants_us(json_t *pod)
+static bool wants_us(ctl_event *ev, json_t *facts)
 {
-	const char *name = api_get_str(pod, "spec.schedulerName");
+	const char *name = api_get_str(facts, "spec.schedulerName");
 
-	return (!name || !*name || !strcmp(name, SCHED_NAME)) &&
-	       !api_meta_deletion_timestamp(pod) && !is_terminal(pod) &&
-	       !json_array_size(api_get(pod, "spec.schedulingGates"));
+	if ((name && *name && strcmp(name, SCHED_NAME) != 0) || ev->deleting || is_terminal(facts))
+		return false;
+	return !json_array_size(api_get(ctl_event_obj(ev), "spec.schedulingGates"));
 }
 
-static void pod_unbound(sched_scheduler *s, json_t *pod, const char *uid, int64_t rev)
+static void pod_unbound(sched_scheduler *s, ctl_event *ev, json_t *facts)
 {
+	const char *uid = ev->uid;
+	int64_t rev = ev->rev;
 	struct pod_entry *e = sk_map_get(s->pods, uid);
 
 	if (e && e->assumed)
 		return; /* we bound it; this event predates the binding */
-	if (!wants_us(pod)) {
+	if (!wants_us(ev, facts)) {
 		if (e && unaccount(s, e))
 			s->kick = true;
 		sk_map_del(s->pods, uid);
 		return;
 	}
+	json_t *pod = ctl_event_obj(ev);
 	uint64_t fp = fingerprint(pod);
 	if (e && e->pending && e->fingerprint == fp) {
 		e->rev = rev;
@@ -255,12 +261,14 @@ static void pod_event(sched_scheduler *s, ctl_event *ev)
 		}
 		return;
 	}
-	json_t *pod = ctl_event_obj(ev);
-	const char *node = api_get_str(pod, "spec.nodeName");
+	/* spec.nodeName, spec.schedulerName, status.phase: from the cache's
+	 * field set when there is one */
+	json_t *facts = ev->fields ? ev->fields : ctl_event_obj(ev);
+	const char *node = api_get_str(facts, "spec.nodeName");
 	if (node && *node)
-		pod_bound(s, pod, ev->uid, node, ev->rev);
+		pod_bound(s, ev, facts, node);
 	else
-		pod_unbound(s, pod, ev->uid, ev->rev);
+		pod_unbound(s, ev, facts);
 }
 
 /* ---- nodes --------------------------------------------------------------------------- */
