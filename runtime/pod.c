@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -411,10 +412,15 @@ static void unmount_below(const char *prefix)
 int rt_pod_remove(const char *state_dir, const char *id, int64_t grace_s, sk_err *err)
 {
 	_cleanup_free_ char *dir = pod_dir(state_dir, id);
+	_cleanup_close_ int lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct rt_pod_config *cfg = NULL;
 	int ret = 0;
 
-	if (!sk_path_exists(dir))
+	/* one remover at a time; a second one finds the pod gone */
+	if (lock >= 0)
+		while (flock(lock, LOCK_EX) < 0 && errno == EINTR)
+			;
+	if (lock < 0 || !sk_path_exists(dir))
 		return sk_err_set(err, ENOENT, "pod %s not found in %s", id, state_dir);
 	if (rt_pod_config_load(state_dir, id, &cfg, err) < 0) {
 		/* a pod whose creation died before pod.conf: only the directory */

@@ -198,11 +198,13 @@ spec:
   - {name: app, image: busybox:latest, command: [sh, -c, 'while true; do echo tick; sleep 0.2; done']}
 EOF
 )
-in_netns "$SKIFF" play --state-dir "$STATE" --image-dir "$IMAGES" --cgroup-root "$CG_ROOT" "$pod" >/dev/null 2>&1 &
-starter=$!
+nsenter --net="/run/netns/$NETNS" "$SKIFF" play --state-dir "$STATE" --image-dir "$IMAGES" \
+	--cgroup-root "$CG_ROOT" "$pod" >/dev/null 2>&1 &
+starter=$! # skiff itself (a simple command: no subshell in between)
 wait_state alone app running
 kill -9 $starter
 wait $starter 2>/dev/null
+ok "the starter is gone" eval "! alive $starter"
 sleep $((1 * T))
 app=$(ctr alone app pid)
 ok "after SIGKILL of skiff play, the container still runs" alive "$app"
