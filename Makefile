@@ -147,6 +147,12 @@ $(BUILD)/bench/%: bench/%.c
 	$(call say,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -lm
 
+# a benchmark tool that talks to a cluster with skiff's own HTTP client
+$(BUILD)/bench/cluster-pods: bench/cluster-pods.c $(LIB_OBJS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
 bench: all $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 	@bench/run.sh
 

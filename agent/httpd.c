@@ -670,6 +670,9 @@ static void *session_main(void *arg)
 		}
 		agent_exec_proc_close(&s->proc);
 	}
+	/* the end of our side first: MHD then ends the TLS connection (it
+	 * would otherwise wait for the client to close it) */
+	shutdown(s->sock, SHUT_RDWR);
 	MHD_upgrade_action(s->urh, MHD_UPGRADE_ACTION_CLOSE);
 	atomic_fetch_sub(&s->d->sessions, 1);
 	session_free(s);

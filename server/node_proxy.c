@@ -576,6 +576,9 @@ static void *exec_pump(void *arg)
 		}
 	}
 out:
+	/* both ends, so neither side waits for the other to close first */
+	shutdown(x->client, SHUT_RDWR);
+	shutdown(x->agent_fd, SHUT_RDWR);
 	MHD_upgrade_action(x->urh, MHD_UPGRADE_ACTION_CLOSE);
 	exec_proxy_free(x);
 	return NULL;
