@@ -132,6 +132,7 @@ server_start() {
 		--agent-listen "${AGENT_LISTEN:-127.0.0.1:0}" $(node_opts node1) "$@" \
 		>>"$TEST_TMP/server.log" 2>&1 &
 	NODE_PID[node1]=$!
+	defer "kill -9 $! 2>/dev/null"
 	if ! wait_for $((20 * T)) test -s "$KUBECONFIG_FILE"; then
 		fail "skiff server starts" "$(tail -20 "$TEST_TMP/server.log")"
 		done_testing
@@ -157,7 +158,7 @@ agent_start() {
 	nsenter --net="/run/netns/${NODE_NS[$n]}" "$SKIFF" agent $(node_opts "$n") \
 		--data-dir "$TEST_TMP/agent-$n" "$@" >>"$TEST_TMP/agent-$n.log" 2>&1 &
 	AGENT_PID=$!
-	NODE_PID[$n]=$AGENT_PID
+	[[ $n == node1 ]] || NODE_PID[$n]=$AGENT_PID # node1's is the server's
 	defer "kill -9 $AGENT_PID 2>/dev/null"
 }
 
