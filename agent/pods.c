@@ -33,6 +33,7 @@
 #define IMAGE_RETRY_MIN_MS 10000
 #define IMAGE_RETRY_MAX_MS 300000
 #define HOUSEKEEPING_MS 10000
+#define START_WAIT_MS 250
 /* the least time a container gets after its preStop hook (the kubelet's) */
 #define MIN_GRACE_AFTER_HOOK_S 2
 
@@ -998,7 +999,13 @@ static void start_run(struct agent_worker *w, void *data)
 	} else if (rt_pod_create(ap.cfg, &err) < 0) {
 		start_fail(j, "ContainerCreating", "FailedCreatePodSandBox", err.msg);
 	} else {
-		j->have_st = rt_pod_status_file(a->cfg.state_dir, j->id, &j->st, &err) == 0;
+		/* the containers start in a few ms: wait for them (a little),
+		 * so the first status written is Running, not ContainerCreating
+		 * followed at once by Running (two writes in a row, the second
+		 * waiting for the first) */
+		j->have_st = rt_pod_wait_started(a->cfg.state_dir, j->id, START_WAIT_MS, &j->st,
+						 &err) == 0 ||
+			     rt_pod_status_file(a->cfg.state_dir, j->id, &j->st, &err) == 0;
 	}
 	agent_pod_clear(&ap);
 }

@@ -342,6 +342,10 @@ static int cmd_server(int argc, char **argv)
 			ac->service_cidr = cfg.service_cidr;
 		if (cfg.cluster_cidr)
 			ac->cluster_cidr = cfg.cluster_cidr;
+		/* the server's own node, as k3s labels it (ROLES in get nodes) */
+		static const char *server_labels[] = {"node-role.kubernetes.io/control-plane=",
+						      NULL};
+		ac->labels = server_labels;
 		cfg.on_ready = agent_ready;
 		cfg.on_stop = agent_stopping;
 		cfg.hook_data = &ea;
