@@ -62,10 +62,10 @@ static int on_event(const char *line, size_t len, void *ctx, sk_err *err SK_UNUS
 	json_t *ev = json_loadb(line, len, 0, NULL);
 	const char *type = json_string_value(json_object_get(ev, "type"));
 	json_t *obj = json_object_get(ev, "object");
-	const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"),
-							     "name"));
-	const char *phase = json_string_value(json_object_get(json_object_get(obj, "status"),
-							      "phase"));
+	const char *name =
+		json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+	const char *phase =
+		json_string_value(json_object_get(json_object_get(obj, "status"), "phase"));
 	int i = pod_index(name);
 
 	pthread_mutex_lock(&b->lock);
@@ -88,9 +88,10 @@ static int on_event(const char *line, size_t len, void *ctx, sk_err *err SK_UNUS
 static void *watch_main(void *arg)
 {
 	struct bench *b = arg;
-	_cleanup_free_ char *path = sk_asprintf(
-		"/api/v1/namespaces/" NS "/pods?watch=1&labelSelector=bench%%3Dpods&resourceVersion=%s",
-		b->rv);
+	_cleanup_free_ char *path =
+		sk_asprintf("/api/v1/namespaces/" NS
+			    "/pods?watch=1&labelSelector=bench%%3Dpods&resourceVersion=%s",
+			    b->rv);
 	struct sk_http_request req = {.path = path};
 	struct sk_http_response resp;
 	sk_err err;
@@ -103,10 +104,8 @@ static void *watch_main(void *arg)
 static int request(sk_http *h, const char *method, const char *path, json_t *body, json_t **out)
 {
 	_cleanup_free_ char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	struct sk_http_request req = {.method = method,
-				      .path = path,
-				      .body = text,
-				      .body_len = text ? strlen(text) : 0};
+	struct sk_http_request req = {
+		.method = method, .path = path, .body = text, .body_len = text ? strlen(text) : 0};
 	struct sk_http_response resp;
 	sk_err err;
 
@@ -129,11 +128,11 @@ static json_t *pod(int i)
 	char name[32];
 
 	snprintf(name, sizeof(name), "bench-%d", i);
-	return json_pack(
-		"{s:s,s:s,s:{s:s,s:{s:s}},s:{s:i,s:[{s:s,s:s,s:[s,s,s]}]}}", "apiVersion", "v1",
-		"kind", "Pod", "metadata", "name", name, "labels", "bench", "pods", "spec",
-		"terminationGracePeriodSeconds", 30, "containers", "name", "c", "image",
-		"busybox:latest", "command", "sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait");
+	return json_pack("{s:s,s:s,s:{s:s,s:{s:s}},s:{s:i,s:[{s:s,s:s,s:[s,s,s]}]}}", "apiVersion",
+			 "v1", "kind", "Pod", "metadata", "name", name, "labels", "bench", "pods",
+			 "spec", "terminationGracePeriodSeconds", 30, "containers", "name", "c",
+			 "image", "busybox:latest", "command", "sh", "-c",
+			 "trap 'exit 0' TERM; sleep 100000 & wait");
 }
 
 static int start_watch(struct bench *b, sk_http *h, pthread_t *t)
@@ -145,8 +144,9 @@ static int start_watch(struct bench *b, sk_http *h, pthread_t *t)
 		    &list) < 0)
 		return -1;
 	snprintf(b->rv, sizeof(b->rv), "%s",
-		 json_string_value(json_object_get(json_object_get(list, "metadata"),
-						   "resourceVersion")) ?: "0");
+		 json_string_value(
+			 json_object_get(json_object_get(list, "metadata"), "resourceVersion"))
+			 ?: "0");
 	json_decref(list);
 	if (sk_http_new(&b->hc, &b->watch_http, &err) < 0) {
 		fprintf(stderr, "cluster-pods: %s\n", err.msg);
@@ -171,8 +171,7 @@ static bool wait_count(struct bench *b, int *counter, int want, int timeout_s)
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += timeout_s;
 	pthread_mutex_lock(&b->lock);
-	while (*counter < want &&
-	       pthread_cond_timedwait(&b->cond, &b->lock, &until) != ETIMEDOUT)
+	while (*counter < want && pthread_cond_timedwait(&b->cond, &b->lock, &until) != ETIMEDOUT)
 		;
 	ok = *counter >= want;
 	pthread_mutex_unlock(&b->lock);
@@ -349,8 +348,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cluster-pods: %s\n", err.msg);
 		return 1;
 	}
-	int ret = !strcmp(mode, "latency") ? latency(&b, h)
-		  : !strcmp(mode, "burst") ? burst(&b, h)
+	int ret = !strcmp(mode, "latency")   ? latency(&b, h)
+		  : !strcmp(mode, "burst")   ? burst(&b, h)
 		  : !strcmp(mode, "cleanup") ? cleanup(&b, h)
 					     : 2;
 	sk_http_free(h);

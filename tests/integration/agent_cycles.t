@@ -41,14 +41,14 @@ EOF
 		diag "cycle $i: create: $(cat "$TEST_TMP/c.err")"
 		continue
 	fi
+	if ! wait_for $((20 * T)) pod_phase_is "$name" Running; then
+		fails=$((fails + 1))
+		diag "cycle $i: $name not Running: $(jp "pod/$name" '{.status}')"
+	fi
 	if [[ $i == 2 ]]; then
 		during=$(elements)
 		ok "a running pod has nftables elements (its hostPort, hairpin: $during)" \
 			test "$during" -gt "$baseline"
-	fi
-	if ! wait_for $((20 * T)) pod_phase_is "$name" Running; then
-		fails=$((fails + 1))
-		diag "cycle $i: $name not Running: $(jp "pod/$name" '{.status}')"
 	fi
 	k delete pod "$name" >/dev/null 2>&1
 	if ! wait_for $((20 * T)) pod_gone "$name"; then
