@@ -147,8 +147,8 @@ $(BUILD)/bench/%: bench/%.c
 	$(call say,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -lm
 
-# a benchmark tool that talks to a cluster with skiff's own HTTP client
-$(BUILD)/bench/cluster-pods: bench/cluster-pods.c $(LIB_OBJS) $(HDRS)
+# benchmark tools that talk to a cluster with skiff's own HTTP client
+$(BUILD)/bench/cluster-pods $(BUILD)/bench/sched-bind: $(BUILD)/bench/%: bench/%.c $(LIB_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
