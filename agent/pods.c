@@ -34,6 +34,7 @@
 #define IMAGE_RETRY_MAX_MS 300000
 #define HOUSEKEEPING_MS 10000
 #define START_WAIT_MS 250
+#define CREATING_STATUS_MS 300
 /* the least time a container gets after its preStop hook (the kubelet's) */
 #define MIN_GRACE_AFTER_HOOK_S 2
 
@@ -89,7 +90,8 @@ struct agent_pod_state {
 	char *waiting_reason, *waiting_message;
 	int retry_ms;
 	uint64_t retry_timer;
-	int wd; /* inotify */
+	uint64_t creating_timer; /* the ContainerCreating status, if still starting */
+	int wd;			 /* inotify */
 	struct ctr *ctrs;
 	size_t n_ctrs;
 	size_t hooks_running; /* preStop hooks before the kill */
@@ -780,10 +782,12 @@ static void pod_runtime_changed(pod *p, struct rt_pod_status *st)
 	memset(st, 0, sizeof(*st));
 	if (p->rt.phase == RT_PHASE_SUCCEEDED || p->rt.phase == RT_PHASE_FAILED)
 		p->terminal = true;
-	if (p->stage == STAGE_ACTIVE)
-		runtime_events(p);
 	probes_sync(p);
 	pod_update_status(p);
+	/* after the status: Events are informative, the status is what
+	 * watchers wait for */
+	if (p->stage == STAGE_ACTIVE)
+		runtime_events(p);
 }
 
 static void read_runtime_status(pod *p)
@@ -1109,6 +1113,16 @@ static void start_done(agent *a SK_UNUSED, void *data)
 	start_job_free(j);
 }
 
+static int creating_status(sk_loop *loop SK_UNUSED, void *data)
+{
+	pod *p = data;
+
+	p->creating_timer = 0;
+	if (p->stage == STAGE_STARTING)
+		pod_update_status(p);
+	return 0;
+}
+
 static void pod_start(pod *p)
 {
 	agent *a = p->a;
@@ -1133,10 +1147,13 @@ static void pod_start(pod *p)
 	p->job = true;
 	p->stage = STAGE_STARTING;
 	agent_pool_submit(a->fast, start_run, start_done, j);
-	/* a new pod shows ContainerCreating; one that ran before (an agent
-	 * restart) keeps its status until the runtime's is known */
-	if (!api_get(p->obj, "status.containerStatuses"))
-		pod_update_status(p);
+	/* a new pod shows ContainerCreating if its start takes a while (most
+	 * start within milliseconds, and write Running first); one that ran
+	 * before (an agent restart) keeps its status until the runtime's is
+	 * known */
+	if (!api_get(p->obj, "status.containerStatuses") && !p->creating_timer)
+		p->creating_timer =
+			sk_loop_add_timer(a->loop, CREATING_STATUS_MS, creating_status, p);
 }
 
 void agent_pods_network_ready(agent *a)
@@ -1409,6 +1426,8 @@ static void pod_free(pod *p)
 		sk_loop_cancel_timer(a->loop, p->retry_timer);
 	if (p->hook_timer)
 		sk_loop_cancel_timer(a->loop, p->hook_timer);
+	if (p->creating_timer)
+		sk_loop_cancel_timer(a->loop, p->creating_timer);
 	unwatch_pod_dir(p);
 	if (p->have_rt)
 		rt_pod_status_free(&p->rt);

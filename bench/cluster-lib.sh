@@ -13,6 +13,7 @@ SRV=$WORK/server
 cluster_cleanup() {
 	local d p
 	[[ -n ${SRV_PID:-} ]] && kill -9 "$SRV_PID" 2>/dev/null
+	cp "$WORK/server.log" "$RESULTS/cluster-server.log" 2>/dev/null
 	for _ in 1 2 3; do
 		for d in /sys/fs/cgroup/*/"$CG"; do
 			[[ -d $d ]] || continue
