@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -50,8 +51,13 @@ static char **helper_argv(const struct agent_config *cfg, const char *pod_id, co
 	v = sk_strv_push(v, "__exec");
 	v = sk_strv_push(v, "--state-dir");
 	v = sk_strv_push(v, cfg->state_dir);
-	if (tty)
+	if (tty) {
+		/* the terminal is made inside the container and its master
+		 * comes back on fd 3 */
 		v = sk_strv_push(v, "--tty");
+		v = sk_strv_push(v, "--console-socket");
+		v = sk_strv_push(v, "3");
+	}
 	v = sk_strv_push(v, pod_id);
 	v = sk_strv_push(v, container);
 	v = sk_strv_push(v, "--");
@@ -60,19 +66,35 @@ static char **helper_argv(const struct agent_config *cfg, const char *pod_id, co
 	return v;
 }
 
-static int open_pty(int *master, int *slave, sk_err *err)
+/* The pty master the helper sends on the console socket (or -1 with the
+ * helper's own error, which it wrote to its stderr, when it sent none). */
+static int receive_pty(int sock, int *master, sk_err *err)
 {
-	char name[128];
-	_cleanup_close_ int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
+	struct timeval tv = {10, 0};
+	ssize_t n;
 
-	if (m < 0)
-		return sk_err_sys(err, errno, "open a pseudo-terminal");
-	if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof(name)) != 0)
-		return sk_err_sys(err, errno, "set up the pseudo-terminal");
-	*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (*slave < 0)
-		return sk_err_sys(err, errno, "open %s", name);
-	*master = move_fd(m);
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	do {
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (!c || c->cmsg_type != SCM_RIGHTS) {
+		*master = -1;
+		if (n < 0)
+			return sk_err_sys(err, errno, "no terminal from the exec helper");
+		return 0;
+	}
+	memcpy(master, CMSG_DATA(c), sizeof(int));
 	return 0;
 }
 
@@ -89,7 +111,8 @@ static int stdio_pipe(bool for_input, int *ours, int *theirs, sk_err *err)
 }
 
 struct child_fds {
-	int fd[3]; /* what becomes 0, 1, 2 */
+	int fd[3];   /* what becomes 0, 1, 2 */
+	int console; /* becomes 3, or -1 */
 };
 
 static void __attribute__((noreturn)) child(const char *exe, char **argv, const struct child_fds *c)
@@ -107,7 +130,9 @@ static void __attribute__((noreturn)) child(const char *exe, char **argv, const 
 			_exit(126);
 		}
 	}
-	syscall(SYS_close_range, 3U, ~0U, 0U);
+	if (c->console >= 0 && dup2(c->console, 3) < 0)
+		_exit(126);
+	syscall(SYS_close_range, c->console >= 0 ? 4U : 3U, ~0U, 0U);
 	execve(exe, argv, envp);
 	_exit(127);
 }
@@ -125,19 +150,24 @@ int agent_exec_spawn(const struct agent_config *cfg, const char *pod_id, const c
 {
 	_cleanup_strv_ char **hargv = helper_argv(cfg, pod_id, container, argv, tty);
 	const char *exe = cfg->exe ? cfg->exe : "/proc/self/exe";
-	struct child_fds c = {{-1, -1, -1}};
-	int devnull = -1, slave = -1;
+	struct child_fds c = {{-1, -1, -1}, -1};
+	int devnull = -1, sv[2] = {-1, -1};
 	int ret = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->in = out->out = out->err = out->pty = out->pidfd = -1;
-	if (tty) {
-		ret = open_pty(&out->pty, &slave, err);
-		c.fd[0] = c.fd[1] = c.fd[2] = slave;
-	} else {
-		devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (devnull < 0)
-			ret = sk_err_sys(err, errno, "open /dev/null");
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0)
+		ret = sk_err_sys(err, errno, "open /dev/null");
+	if (ret == 0 && tty) {
+		/* stdio of the helper: nothing in, its own errors out */
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+			ret = sk_err_sys(err, errno, "socketpair");
+		c.console = sv[1];
+		c.fd[0] = c.fd[1] = devnull;
+		if (ret == 0)
+			ret = stdio_pipe(false, &out->err, &c.fd[2], err);
+	} else if (ret == 0) {
 		if (ret == 0 && want_stdin)
 			ret = stdio_pipe(true, &out->in, &c.fd[0], err);
 		else
@@ -159,14 +189,16 @@ int agent_exec_spawn(const struct agent_config *cfg, const char *pod_id, const c
 		if (out->pidfd < 0)
 			ret = sk_err_sys(err, errno, "pidfd_open");
 	}
-	if (!tty) {
-		if (c.fd[0] != devnull)
-			close_fd(&c.fd[0]);
+	if (c.fd[0] != devnull)
+		close_fd(&c.fd[0]);
+	if (c.fd[1] != devnull)
 		close_fd(&c.fd[1]);
-		close_fd(&c.fd[2]);
-	}
-	close_fd(&slave);
+	close_fd(&c.fd[2]);
+	close_fd(&sv[1]);
 	close_fd(&devnull);
+	if (ret == 0 && tty)
+		ret = receive_pty(sv[0], &out->pty, err);
+	close_fd(&sv[0]);
 	if (ret < 0) {
 		if (out->pid > 0) {
 			kill(out->pid, SIGKILL);

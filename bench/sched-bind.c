@@ -82,8 +82,8 @@ static int on_event(const char *line, size_t len, void *ctx, sk_err *err SK_UNUS
 static void *watch_main(void *arg)
 {
 	struct bench *b = arg;
-	_cleanup_free_ char *path = sk_asprintf(
-		"/api/v1/namespaces/" NS "/pods?watch=1&resourceVersion=%s", b->rv);
+	_cleanup_free_ char *path =
+		sk_asprintf("/api/v1/namespaces/" NS "/pods?watch=1&resourceVersion=%s", b->rv);
 	struct sk_http_request req = {.path = path};
 	struct sk_http_response resp;
 	sk_err err;
@@ -190,8 +190,8 @@ static void report(const char *what, double *ms, int n)
 {
 	qsort(ms, (size_t)n, sizeof(double), cmp_double);
 #define PCT(p) ms[(int)ceil((p) / 100.0 * n) - 1]
-	printf("%-22s n=%d  p50 %.2f  p90 %.2f  p99 %.2f  max %.2f ms\n", what, n, PCT(50),
-	       PCT(90), PCT(99), ms[n - 1]);
+	printf("%-22s n=%d  p50 %.2f  p90 %.2f  p99 %.2f  max %.2f ms\n", what, n, PCT(50), PCT(90),
+	       PCT(99), ms[n - 1]);
 }
 
 static int latency(struct bench *b, sk_http *h)
@@ -315,8 +315,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sched-bind: %s\n", err.msg);
 		return 1;
 	}
-	int ret = !strcmp(mode, "latency") ? latency(&b, h) : !strcmp(mode, "burst") ? burst(&b, h)
-										     : 2;
+	int ret = !strcmp(mode, "latency") ? latency(&b, h)
+		  : !strcmp(mode, "burst") ? burst(&b, h)
+					   : 2;
 	sk_http_free(h);
 	for (int i = 0; i < b.n; i++)
 		free(b.node[i]);

@@ -9,7 +9,8 @@
  * container, runs the command with the helper's stdio and exits with the
  * command's status:
  *
- *   skiff __exec --state-dir DIR [--tty] [--env K=V]... POD_ID CONTAINER -- CMD [ARG...]
+ *   skiff __exec --state-dir DIR [--tty [--console-socket FD]] [--env K=V]...
+ *                POD_ID CONTAINER -- CMD [ARG...]
  */
 #include "kube_internal.h"
 
@@ -499,7 +500,8 @@ static int cmd_exec(int argc, char **argv)
 	const char *name = cli_pod_arg(args[0], &err);
 	if (!name)
 		return cli_fail(&err);
-	if (tty && !in) {
+	if (tty && (!in || !isatty(STDIN_FILENO))) {
+		/* kubectl's words and choice: go on without a terminal */
 		fprintf(stderr,
 			"Unable to use a TTY - input is not a terminal or the right kind of "
 			"file\n");
@@ -564,11 +566,12 @@ out:
 
 SK_COMMAND(exec, "exec", cmd_exec, "run a command in a container of a pod");
 
-enum { OPT_STATE_DIR = 256, OPT_TTY, OPT_ENV };
+enum { OPT_STATE_DIR = 256, OPT_TTY, OPT_ENV, OPT_CONSOLE };
 
 static const struct option exec_helper_options[] = {
 	{"state-dir", required_argument, NULL, OPT_STATE_DIR},
 	{"tty", no_argument, NULL, OPT_TTY},
+	{"console-socket", required_argument, NULL, OPT_CONSOLE},
 	{"env", required_argument, NULL, OPT_ENV},
 	{NULL, 0, NULL, 0},
 };
@@ -593,6 +596,13 @@ static int cmd_exec_helper(int argc, char **argv)
 		case OPT_ENV:
 			env = sk_strv_push(env, optarg);
 			break;
+		case OPT_CONSOLE: {
+			int64_t fd;
+			if (sk_parse_int64(optarg, 3, 1023, &fd, &err) < 0)
+				return cli_failf("--console-socket: %s", err.msg);
+			ec.console_fd = (int)fd;
+			break;
+		}
 		default:
 			return cli_failf("usage: skiff __exec [--state-dir DIR] [--tty] "
 					 "[--env K=V]... POD_ID CONTAINER -- CMD...");
@@ -606,11 +616,14 @@ static int cmd_exec_helper(int argc, char **argv)
 				 "POD_ID CONTAINER -- CMD...");
 	ec.env = env;
 	ec.argv = argv + cmd;
-	if (rt_exec(state_dir, argv[optind], argv[optind + 1], &ec, &status, &err) < 0) {
+	if (rt_exec(state_dir, argv[optind], argv[optind + 1], &ec, &status, &err) < 0)
 		cli_fail(&err);
-		return status;
-	}
-	return status;
+	/* _exit: this process now sits in the container's mount namespace,
+	 * where exit handlers (a sanitizer's leak check reading /proc) have
+	 * nothing to do */
+	fflush(stdout);
+	fflush(stderr);
+	_exit(status);
 }
 
 SK_COMMAND_HIDDEN(exec_helper, "__exec", cmd_exec_helper);

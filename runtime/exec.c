@@ -12,6 +12,7 @@
 #include "runtime_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -123,12 +124,65 @@ static char **exec_env(const struct rt_spawn *s, const struct rt_user *u, char *
 	return env;
 }
 
+/* Send fd over a unix socket (SCM_RIGHTS). */
+static int send_fd(int sock, int fd, sk_err *err)
+{
+	char byte = 'm';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	memset(&u, 0, sizeof(u));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+		return sk_err_sys(err, errno, "send the terminal");
+	return 0;
+}
+
+/* A terminal of the container's own devpts (the host's /dev/pts/N does
+ * not exist in there: ttyname and tty would fail): opened after joining
+ * its mount namespace, the master handed to the caller, the slave made
+ * stdin, stdout and stderr, as runc exec does with --console-socket. */
+static int container_terminal(int console, sk_err *err)
+{
+	char name[64];
+	_cleanup_close_ int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	_cleanup_close_ int slave = -1;
+
+	if (m < 0)
+		return sk_err_sys(err, errno, "open the container's /dev/ptmx");
+	if (unlockpt(m) < 0 || ptsname_r(m, name, sizeof(name)) != 0)
+		return sk_err_sys(err, errno, "set up the container's terminal");
+	slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return sk_err_sys(err, errno, "open %s", name);
+	if (send_fd(console, m, err) < 0)
+		return -1;
+	for (int i = 0; i < 3; i++)
+		if (dup2(slave, i) < 0)
+			return sk_err_sys(err, errno, "dup2 the terminal");
+	close(console);
+	return 0;
+}
+
 static int exec_child_setup(const struct rt_spawn *s, const struct rt_exec_config *ec, sk_err *err)
 {
 	struct rt_user user;
 	_cleanup_strv_ char **env = NULL;
 
 	if (rt_reset_signals(err) < 0)
+		return -1;
+	if (ec->tty && ec->console_fd > 0 && container_terminal(ec->console_fd, err) < 0)
 		return -1;
 	if (setsid() < 0)
 		return sk_err_sys(err, errno, "setsid");

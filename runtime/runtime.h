@@ -311,6 +311,10 @@ struct rt_exec_config {
 	char **argv; /* NULL-terminated; argv[0] searched in the container's PATH */
 	char **env;  /* "K=V" added after the container's own; may be NULL */
 	bool tty;    /* stdin is a terminal: it becomes the controlling tty */
+	/* with tty: a unix socket (> 0) to which the master of a terminal made
+	 * in the container's own /dev/pts is sent (SCM_RIGHTS); the slave
+	 * becomes the command's stdio. 0: this process's stdio is used. */
+	int console_fd;
 };
 /* Run ec->argv inside `container` (running) of pod `id`: its namespaces,
  * cgroup, user, capabilities, no_new_privs, seccomp filter, environment and

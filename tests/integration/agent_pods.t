@@ -106,6 +106,19 @@ is "$?" 7 "skiff exec: the exit code"
 like "$(cat "$TEST_TMP/exec.err")" "command terminated with exit code 7" "... said as kubectl says it"
 is "$(echo hello | k exec -i p1 -- tr a-z A-Z)" HELLO "skiff exec -i: stdin"
 is "$(k exec p1 -- hostname)" p1 "exec runs in the pod (hostname)"
+if command -v script >/dev/null; then
+	out=$(KUBECONFIG=$KUBECONFIG_FILE script -qec \
+		"nsenter --net=/run/netns/${NODE_NS[node1]} $SKIFF exec -it p1 -- tty" \
+		/dev/null < <(sleep 2) | tr -d '\r')
+	# /dev/pts/N of the container's own devpts (ttyname works in there)
+	like "$out" '^/dev/pts/[0-9]+' "exec -it: the command gets a terminal"
+	out=$(KUBECONFIG=$KUBECONFIG_FILE script -qec \
+		"nsenter --net=/run/netns/${NODE_NS[node1]} $KUBECTL exec -it p1 -- tty" \
+		/dev/null < <(sleep 2) | tr -d '\r')
+	like "$out" '^/dev/pts/[0-9]+' "kubectl exec -it: a terminal too"
+else
+	fail "exec -it needs script(1) (bsdutils)"
+fi
 is "$(k exec p1 -- sh -c 'echo $MY_IP')" "$ip" "downward API status.podIP"
 is "$(k exec p1 -- cat /proc/1/cmdline | tr '\0' ' ' | cut -c1-18)" "sh -c echo line 1;" \
 	"exec shares the container's PID namespace"

@@ -63,7 +63,8 @@ is "$(k exec on2 -- hostname)" on2 "exec through the server on node2"
 is "$(kubectl exec on2 -- sh -c 'echo $((6*7))')" 42 "kubectl exec on node2"
 k delete pod on2 >/dev/null 2>&1
 ok "its deletion is finished by node2" wait_for 15 pod_gone on2
-ok "... which removed it" test ! -e "${NODE_STATE[node2]}/default_on2"
+# (grace period 0: the API lets it go at once, the node removes it then)
+ok "... which removes it" wait_for 10 test ! -e "${NODE_STATE[node2]}/default_on2"
 
 # ---- bin packing: one node fills up before the other is used
 alloc=$(jp node/node1 '{.status.allocatable.cpu}')

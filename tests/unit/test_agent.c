@@ -377,8 +377,10 @@ static void test_services(void)
 	for (size_t i = 0; want[i] && i < sk_strv_len(env); i++)
 		is_str(env[i], want[i], "variable %zu", i);
 	sk_strv_free(env);
-	env = agent_service_env_add(NULL, yaml("metadata: {name: h}\nspec: {clusterIP: None}\n"));
+	json_t *none = yaml("metadata: {name: h}\nspec: {clusterIP: None}\n");
+	env = agent_service_env_add(NULL, none);
 	ok(!env, "a headless Service gives no variables");
+	json_decref(none);
 	json_decref(svc);
 	json_decref(eps);
 }
