@@ -92,5 +92,5 @@ is "$(supervisors)" $((N - 1)) "... none twice"
 k delete pods -l app=adopt --grace-period 0 >/dev/null 2>&1
 none() { [[ $(k get pods -l app=adopt --no-headers 2>/dev/null | wc -l) == 0 ]]; }
 ok "all deleted" wait_for $((30 * T)) none
-ok "no supervisor left" wait_for 10 test "$(supervisors)" -eq 0
+ok "no supervisor left" wait_for $((30 * T)) test "$(supervisors)" -eq 0
 done_testing
