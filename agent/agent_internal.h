@@ -100,8 +100,8 @@ struct agent {
 	bool net_ready;			       /* the node network is up */
 	net_node *net;			       /* the loop's handle (DNS config, gateway) */
 	net_dns *dns;
-	uint64_t lease_timer, status_timer;
-	bool node_status_inflight, lease_inflight;
+	uint64_t lease_timer;
+	bool lease_inflight;
 	json_t *node_status_sent;
 	int64_t node_status_sent_ns;
 
@@ -137,10 +137,6 @@ void agent_pods_free(agent *a);
 void agent_pods_on_watch(agent *a, enum agent_watch_type type, json_t *obj, void *data);
 /* Start what waited for the node network. */
 void agent_pods_network_ready(agent *a);
-/* Service environment changed: nothing to do for running pods (Kubernetes
- * sets the variables only at container start). */
-size_t agent_pods_count(agent *a);
-size_t agent_pods_running(agent *a);
 
 /* node.c */
 int agent_node_register(agent *a, sk_err *err);

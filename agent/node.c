@@ -284,20 +284,28 @@ static void take_node(agent *a, json_t *node)
 	}
 }
 
-int agent_node_register(agent *a, sk_err *err)
+/* The Node as the agent registers it (status comes separately). */
+static json_t *node_object(agent *a)
 {
-	_cleanup_free_ char *path = sk_asprintf("/api/v1/nodes/%s", a->node_name);
-	_cleanup_free_ char *spath = sk_asprintf("%s/status", path);
 	json_t *node =
 		json_pack("{s:s,s:s,s:{s:s,s:o},s:{}}", "apiVersion", "v1", "kind", "Node",
 			  "metadata", "name", a->node_name, "labels", node_labels(a), "spec");
-	json_t *out = NULL, *st;
-	int r;
 
 	if (a->cfg.pod_cidr) {
 		api_set_str(node, "spec.podCIDR", a->cfg.pod_cidr);
 		api_set(node, "spec.podCIDRs", json_pack("[s]", a->cfg.pod_cidr));
 	}
+	return node;
+}
+
+int agent_node_register(agent *a, sk_err *err)
+{
+	_cleanup_free_ char *path = sk_asprintf("/api/v1/nodes/%s", a->node_name);
+	_cleanup_free_ char *spath = sk_asprintf("%s/status", path);
+	json_t *node = node_object(a);
+	json_t *out = NULL, *st;
+	int r;
+
 	r = agent_api(a->http, "POST", "/api/v1/nodes", NULL, node, &out, err);
 	if (r < 0 && err->code == 409) {
 		/* registered before: keep what the server set, refresh labels */
@@ -330,6 +338,14 @@ void agent_node_on_watch(agent *a, enum agent_watch_type type, json_t *obj, void
 	json_t *node = NULL;
 	bool had_cidr = a->pod_cidr != NULL;
 
+	if (type == AGENT_WATCH_DELETED &&
+	    sk_streq(api_get_str(obj, "metadata.name"), a->node_name)) {
+		/* the next heartbeat registers it again */
+		json_decref(a->node_status_sent);
+		a->node_status_sent = NULL;
+		agent_node_status_kick(a);
+		return;
+	}
 	if (type == AGENT_WATCH_SYNC)
 		node = json_array_get(obj, 0);
 	else if (type != AGENT_WATCH_DELETED)
@@ -345,6 +361,7 @@ void agent_node_on_watch(agent *a, enum agent_watch_type type, json_t *obj, void
 
 struct beat_job {
 	char *name;
+	json_t *node;	/* the Node to register again if it was deleted */
 	json_t *status; /* node status patch, or NULL */
 	bool lease_ok, status_ok;
 	json_t *node_out;
@@ -404,6 +421,13 @@ static void beat_run(struct agent_worker *w, void *data)
 		_cleanup_free_ char *path = sk_asprintf("/api/v1/nodes/%s/status", j->name);
 		json_t *patch = json_pack("{s:O}", "status", j->status);
 		j->status_ok = agent_api_merge_patch(h, path, patch, &j->node_out, &err) == 0;
+		if (!j->status_ok && err.code == 404) {
+			/* someone deleted our Node: register again, as the kubelet */
+			sk_warn("agent: node %s was deleted; registering it again", j->name);
+			if (agent_api(h, "POST", "/api/v1/nodes", NULL, j->node, NULL, &err) == 0)
+				j->status_ok = agent_api_merge_patch(h, path, patch, &j->node_out,
+								     &err) == 0;
+		}
 		if (!j->status_ok)
 			sk_warn("agent: status of node %s: %s", j->name, err.msg);
 		json_decref(patch);
@@ -424,6 +448,7 @@ static void beat_done(agent *a, void *data)
 	}
 	json_decref(j->node_out);
 	json_decref(j->status);
+	json_decref(j->node);
 	free(j->name);
 	free(j);
 }
@@ -437,6 +462,7 @@ static void beat(agent *a)
 		return;
 	j = sk_calloc(1, sizeof(*j));
 	j->name = sk_strdup(a->node_name);
+	j->node = node_object(a);
 	st = node_status(a);
 	if (!a->node_status_sent || !status_same(st, a->node_status_sent) ||
 	    sk_monotonic_ns() - a->node_status_sent_ns > STATUS_REPORT_S * 1000000000LL)

@@ -64,7 +64,7 @@ struct ctr {
 	uint64_t kill_timer;
 	int64_t kill_grace;
 	/* what was reported in Events already */
-	int64_t seen_started_at, seen_finished_at, seen_last_finished;
+	int64_t seen_started_at, seen_finished_at;
 	/* the run found running when the agent adopted the pod */
 	int64_t adopted_started_at;
 	char *seen_waiting;
@@ -170,21 +170,6 @@ static void table_remove(agent *a, pod *p)
 		a->pods[k] = NULL;
 		*slot_of(a, q->uid) = q;
 	}
-}
-
-size_t agent_pods_count(agent *a)
-{
-	return a->pods_n;
-}
-
-size_t agent_pods_running(agent *a)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < a->pods_cap; i++)
-		if (a->pods[i] && a->pods[i]->have_rt && a->pods[i]->rt.phase == RT_PHASE_RUNNING)
-			n++;
-	return n;
 }
 
 /* ---- containers and their probes ---------------------------------------------- */

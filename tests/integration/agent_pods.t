@@ -35,6 +35,10 @@ ok "the Lease is renewed within 12 s" wait_for 12 renewed
 is "$(k get lease node1 -n kube-node-lease -o 'jsonpath={.spec.leaseDurationSeconds}')" 40 \
 	"leaseDurationSeconds 40"
 
+# a deleted Node comes back: the agent registers it again
+k delete node node1 >/dev/null 2>&1
+ok "a deleted Node is registered again by its agent" wait_for 15 node_ready node1
+
 # ---- a pod through the API
 k create -f "$(manifest svc <<'EOF'
 kind: Service
