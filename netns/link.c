@@ -374,6 +374,15 @@ static int veth_create(struct nl_sock *s, const char *host, int netns_fd, int br
 	rtnl_link_set_name(peer, "eth0");
 	rtnl_link_set_ns_fd(peer, netns_fd);
 	ret = rtnl_link_add(s, veth, NLM_F_CREATE | NLM_F_EXCL);
+	if (ret == -NLE_EXIST) {
+		/* A pod of the same uid was torn down a moment ago: its veth
+		 * goes with its netns in a kernel worker and may still be
+		 * here. The name is this pod's own, so the link is a leftover:
+		 * delete it now and try once more. */
+		if (net_link_delete(host, err) < 0)
+			return sk_err_wrap(err, "remove the leftover veth");
+		ret = rtnl_link_add(s, veth, NLM_F_CREATE | NLM_F_EXCL);
+	}
 	if (ret < 0)
 		return nl_fail(err, ret, "create veth pair");
 	return bridge_port_hairpin(s, host, err);

@@ -66,6 +66,11 @@ is "$(innode timeout 3 busybox wget -q -O- http://10.88.0.1:8080/ 2>/dev/null)" 
 
 out=$(innode "$SKIFF" play --down --state-dir "$STATE" --image-dir "$IMAGES" --cgroup-root "$CG_ROOT" "$f" 2>&1)
 like "$out" "pod/web-1 removed" "play --down removes the pods"
+# the same pods again at once, while the kernel may still hold the old veths
+out=$(innode "$SKIFF" play --detach --state-dir "$STATE" --image-dir "$IMAGES" --cgroup-root "$CG_ROOT" "$f" 2>&1)
+like "$out" "pod/web-1 started" "the same pods start again right after --down" || diag "$out"
+out=$(innode "$SKIFF" play --down --state-dir "$STATE" --image-dir "$IMAGES" --cgroup-root "$CG_ROOT" "$f" 2>&1)
+like "$out" "pod/web-1 removed" "and go again"
 is "$(ls "$STATE/netns" 2>/dev/null | wc -l)" "0" "no pod netns left"
 no_veth() { [[ $(innode ip -o link show master skiff0 | wc -l) == 0 ]]; }
 wait_for 20 no_veth # the kernel destroys a released netns in a worker
