@@ -62,7 +62,7 @@ int play_net_up(const struct play_net_opts *o, const char *state_dir, json_t *do
 		return 0;
 	uid = rt_pod_id(cfg->namespace ? cfg->namespace : "default", cfg->name);
 	if (host_ports(doc, &ports, &n, err) < 0 || open_node(o, state_dir, &node, err) < 0 ||
-	    net_node_up(node, err) < 0)
+	    net_node_ensure(node, err) < 0)
 		return sk_err_wrap(err, "pod %s: network", cfg->name);
 	struct net_pod_config pc = {.uid = uid, .host_ports = ports, .n_host_ports = n};
 	if (net_pod_setup(node, &pc, &pod, err) < 0)
@@ -81,6 +81,11 @@ void play_net_down(const struct play_net_opts *o, const char *state_dir, const c
 	_cleanup_free_ char *uid = rt_pod_id(ns ? ns : "default", name);
 	sk_err err;
 
-	if (open_node(o, state_dir, &node, &err) < 0 || net_pod_teardown(node, uid, &err) < 0)
+	if (open_node(o, state_dir, &node, &err) < 0 || net_pod_teardown(node, uid, &err) < 0) {
 		sk_warn("pod %s: network teardown: %s", name, err.msg);
+		return;
+	}
+	/* the last pod gone: play leaves no bridge or table behind */
+	if (net_node_release(node, &err) < 0)
+		sk_warn("node network: %s", err.msg);
 }

@@ -11,7 +11,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-static int ipam_lock(net_node *node, int *out, sk_err *err)
+int net_ipam_lock(net_node *node, int *out, sk_err *err)
 {
 	_cleanup_free_ char *dir = sk_path_join(node->net_dir, "ipam");
 	_cleanup_free_ char *path = sk_path_join(dir, "lock");
@@ -97,7 +97,7 @@ int net_ipam_claim(net_node *node, const char *uid, uint32_t *out, sk_err *err)
 	uint32_t n = last >= first ? last - first + 1 : 0;
 	uint32_t start;
 
-	if (ipam_lock(node, &lock, err) < 0)
+	if (net_ipam_lock(node, &lock, err) < 0)
 		return -1;
 	start = read_last(node);
 	if (start < first || start > last)
@@ -124,7 +124,7 @@ int net_ipam_release(net_node *node, const char *uid, uint32_t ip, sk_err *err)
 	_cleanup_free_ char *owner = NULL;
 	sk_err ignored;
 
-	if (ipam_lock(node, &lock, err) < 0)
+	if (net_ipam_lock(node, &lock, err) < 0)
 		return -1;
 	if (sk_read_file(path, 256, &owner, NULL, &ignored) < 0)
 		return 0;

@@ -32,6 +32,8 @@ const char *net_proto_name(int protocol);
 void net_pick_cmds(net_node *node, size_t n, sk_buf *b);
 
 /* ---- ipam.c ---- */
+/* The IPAM lock (an flock; closing *fd releases it). */
+int net_ipam_lock(net_node *node, int *fd, sk_err *err);
 int net_ipam_claim(net_node *node, const char *uid, uint32_t *ip, sk_err *err);
 int net_ipam_release(net_node *node, const char *uid, uint32_t ip, sk_err *err);
 

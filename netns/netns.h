@@ -50,10 +50,21 @@ void net_node_freep(net_node **node);
  * service CIDR, and skiff's nftables table (egress masquerade, hostPorts,
  * the Service maps). Existing pods and Services are kept. */
 int net_node_up(net_node *node, sk_err *err);
+/* net_node_up unless it was done already: rewriting the table costs an
+ * nftables transaction whose close waits for an RCU grace period (about
+ * 20 ms here), too much to pay at every pod start. Trusts what this state
+ * dir recorded: a table removed behind skiff's back comes back with the
+ * next net_node_up (agent start) or `skiff cleanup`. */
+int net_node_ensure(net_node *node, sk_err *err);
 /* Remove everything skiff made on this node: every pod network, the table,
  * the bridge, the netns mounts and the IPAM and Service state. Nothing
  * else is touched. Missing pieces are not an error. */
 int net_node_cleanup(net_node *node, sk_err *err);
+/* net_node_cleanup when nothing uses the node network any more: no pod
+ * network, no claimed address, no Service (an agent always feeds the
+ * `kubernetes` Service, so its network is never taken away). 1 when it
+ * was removed, 0 when it is in use. */
+int net_node_release(net_node *node, sk_err *err);
 
 /* The bridge address (pods' gateway and DNS server); buf >= 16. */
 void net_node_gateway(const net_node *node, char *buf, size_t n);

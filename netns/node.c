@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <net/if.h>
 #include <nftables/libnftables.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -115,6 +116,8 @@ void net_node_gateway(const net_node *node, char *buf, size_t n)
 
 int net_node_up(net_node *node, sk_err *err)
 {
+	_cleanup_free_ char *up_stamp = sk_path_join(node->net_dir, "up");
+
 	if (sk_mkdir_p(node->net_dir, 0700, err) < 0)
 		return -1;
 	if (net_link_bridge_up(node, err) < 0)
@@ -127,7 +130,20 @@ int net_node_up(net_node *node, sk_err *err)
 	if (sk_path_exists("/proc/sys/net/bridge/bridge-nf-call-iptables") &&
 	    net_sysctl_set("/proc/sys/net/bridge/bridge-nf-call-iptables", "1", err) < 0)
 		return sk_err_wrap(err, "pass bridged traffic through netfilter");
-	return net_nft_table_up(node, err);
+	if (net_nft_table_up(node, err) < 0)
+		return -1;
+	return net_write_state(up_stamp, "up\n", err);
+}
+
+/* The node network is up and was made by this state dir: net_node_up left
+ * its stamp (which net_node_cleanup removes) and the bridge is there. */
+int net_node_ensure(net_node *node, sk_err *err)
+{
+	_cleanup_free_ char *up_stamp = sk_path_join(node->net_dir, "up");
+
+	if (sk_path_exists(up_stamp) && if_nametoindex(node->bridge) != 0)
+		return 0;
+	return net_node_up(node, err);
 }
 
 /* ---- pods -------------------------------------------------------------- */
@@ -427,4 +443,42 @@ int net_node_cleanup(net_node *node, sk_err *err)
 	if (sk_rm_rf(node->net_dir, err) < 0)
 		return -1;
 	return 0;
+}
+
+/* Whether dir holds an entry other than those named in keep. */
+static bool dir_in_use(const char *dir, const char *const *keep)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool used = false;
+
+	while (d && !used && (e = readdir(d))) {
+		used = e->d_name[0] != '.';
+		for (size_t i = 0; used && keep[i]; i++)
+			used = strcmp(e->d_name, keep[i]) != 0;
+	}
+	if (d)
+		closedir(d);
+	return used;
+}
+
+int net_node_release(net_node *node, sk_err *err)
+{
+	static const char *const none[] = {NULL}, *const ipam_files[] = {"lock", "last", NULL};
+	_cleanup_free_ char *pods = sk_path_join(node->net_dir, "pods");
+	_cleanup_free_ char *ipam = sk_path_join(node->net_dir, "ipam");
+	_cleanup_free_ char *services = sk_path_join(node->net_dir, "services");
+	_cleanup_close_ int lock = -1;
+
+	if (!sk_path_exists(node->net_dir))
+		return 0;
+	/* Under the IPAM lock: a pod being set up elsewhere claims its address
+	 * first, so it is either seen here or finds the network gone and
+	 * fails with a clear error, never half-made. */
+	if (net_ipam_lock(node, &lock, err) < 0)
+		return -1;
+	if (dir_in_use(pods, none) || dir_in_use(ipam, ipam_files) || dir_in_use(services, none) ||
+	    dir_in_use(node->netns_dir, none))
+		return 0;
+	return net_node_cleanup(node, err) < 0 ? -1 : 1;
 }

@@ -16,6 +16,7 @@ defer "ip netns del $NODE"
 defer "nsenter --net=/run/netns/$NODE $SKIFF net-node cleanup --state-dir $STATE"
 innode() { nsenter --net="/run/netns/$NODE" "$@"; }
 innode ip link set lo up
+innode nft add table ip keepme
 
 f=$(manifest pods <<'YAML'
 apiVersion: v1
@@ -64,17 +65,38 @@ wait_for 10 sh -c "nsenter --net=$STATE/netns/default_web-2 timeout 2 busybox wg
 is "$(fetch_in "$STATE/netns/default_web-2" "http://$ip1:8888/")" "web-1" "web-2's network reaches web-1's server by pod IP"
 is "$(innode timeout 3 busybox wget -q -O- http://10.88.0.1:8080/ 2>/dev/null)" "web-1" "the hostPort answers from the node"
 
-out=$(innode "$SKIFF" play --down --state-dir "$STATE" --image-dir "$IMAGES" --cgroup-root "$CG_ROOT" "$f" 2>&1)
+play() { innode "$SKIFF" play "$@" --state-dir "$STATE" --image-dir "$IMAGES" --cgroup-root "$CG_ROOT" 2>&1; }
+# the first pods hold their IPs until they go: note them to check release
+other=$(manifest other <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: other}
+spec:
+  containers:
+  - {name: web, image: web:latest}
+YAML
+)
+defer "nsenter --net=/run/netns/$NODE $SKIFF play --down --state-dir $STATE --image-dir $IMAGES --cgroup-root $CG_ROOT $other"
+out=$(play --detach "$other")
+like "$out" "pod/other started" "a pod of another manifest starts" || diag "$out"
+ipo=$(awk '$1 == "other" {print $5}' <<<"$("$SKIFF" ps --state-dir "$STATE" 2>&1)")
+out=$(play --down "$f")
 like "$out" "pod/web-1 removed" "play --down removes the pods"
+ok "the node network stays while a pod uses it" test -n "$(innode ip -o link show skiff0 2>/dev/null)"
+is "$(fetch_in "$STATE/netns/default_other" "http://$ipo:8888/")" "other" "... and that pod still answers"
 # the same pods again at once, while the kernel may still hold the old veths
-out=$(innode "$SKIFF" play --detach --state-dir "$STATE" --image-dir "$IMAGES" --cgroup-root "$CG_ROOT" "$f" 2>&1)
+out=$(play --detach "$f")
 like "$out" "pod/web-1 started" "the same pods start again right after --down" || diag "$out"
-out=$(innode "$SKIFF" play --down --state-dir "$STATE" --image-dir "$IMAGES" --cgroup-root "$CG_ROOT" "$f" 2>&1)
-like "$out" "pod/web-1 removed" "and go again"
+out=$(play --down "$f")
+like "$out" "pod/web-2 removed" "and go again"
+out=$(play --down "$other")
+like "$out" "pod/other removed" "the last pod goes"
 is "$(ls "$STATE/netns" 2>/dev/null | wc -l)" "0" "no pod netns left"
-no_veth() { [[ $(innode ip -o link show master skiff0 | wc -l) == 0 ]]; }
+no_veth() { [[ $(innode ip -o link show type veth | wc -l) == 0 ]]; }
 wait_for 20 no_veth # the kernel destroys a released netns in a worker
-is "$(innode ip -o link show master skiff0 | wc -l)" "0" "no veth left on the bridge"
-is "$(ls "$STATE/net/ipam" | grep -c '^10\.')" "0" "the IPs were released"
-unlike "$(innode nft list map ip skiff hostports)" "8080" "the hostPort is gone"
+is "$(innode ip -o link show type veth | wc -l)" "0" "no veth left"
+ok "with the last pod, the bridge is removed" test -z "$(innode ip -o link show skiff0 2>/dev/null)"
+ok "... and skiff's nftables table" test -z "$(innode nft list tables | grep -w skiff)"
+ok "... and the IPAM state (every IP released)" test ! -e "$STATE/net"
+ok "nothing else in the node's ruleset was touched" test -n "$(innode nft list table ip keepme 2>/dev/null)"
 done_testing
