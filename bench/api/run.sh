@@ -25,7 +25,7 @@ cc -O2 -Wall -Wextra -o "$LOADGEN" "$TOP/bench/api/loadgen.c" $(pkg-config --cfl
 
 WORK=$(mktemp -d /tmp/skiffbench-api.XXXXXX)
 PID=
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'rm -rf "$WORK"' EXIT
 # start_server NAME ARGS...: a server of its own on WORK/NAME.
 # No scheduler: with no nodes it would add a status write and an event per
 # pod, which measures the scheduler rather than the API server.
@@ -45,6 +45,7 @@ start_server() {
 	api -X POST "$URL/api/v1/namespaces" -d '{"metadata":{"name":"bench"}}' >/dev/null
 }
 stop_server() {
+	[[ -n $PID ]] || return 0
 	kill "$PID"
 	wait "$PID" 2>/dev/null || true
 	PID=
@@ -63,6 +64,9 @@ creates() { # LABEL
 }
 
 {
+	# this block runs in a subshell of its own (the pipe to tee): PID is
+	# set here, so the server is stopped here, also when a step fails
+	trap 'stop_server 2>/dev/null' EXIT
 	echo "# bench/api, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# server: $SKIFF server --disable-scheduler (SQLite WAL, HTTPS): creates with"
 	echo "# --sync normal, then everything with the default --sync full"
