@@ -40,9 +40,19 @@ static inline pid_t rt_clone3(struct clone_args *args)
 	return (pid_t)syscall(SYS_clone3, args, sizeof(*args));
 }
 
+/* A scoped lookup (RESOLVE_IN_ROOT, RESOLVE_BENEATH) through ".." fails
+ * with EAGAIN when any rename or mount anywhere on the machine races with
+ * it, and the kernel asks the caller to retry: busy nodes mount all the
+ * time (seen in CI: a pod's volume setup failed). Bounded, so that a
+ * machine mounting without pause cannot hold a pod start forever. */
 static inline int rt_openat2(int dirfd, const char *path, struct open_how *how)
 {
-	return (int)syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
+	int fd, tries = 0;
+
+	do
+		fd = (int)syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
+	while (fd < 0 && (errno == EAGAIN || errno == EINTR) && ++tries < 1000);
+	return fd;
 }
 
 static inline int rt_pidfd_open(pid_t pid, unsigned int flags)
