@@ -66,7 +66,7 @@ is "$(fetch_in "$STATE/netns/default_web-2" "http://$ip1:8888/")" "web-1" "web-2
 is "$(innode timeout 3 busybox wget -q -O- http://10.88.0.1:8080/ 2>/dev/null)" "web-1" "the hostPort answers from the node"
 
 play() { innode "$SKIFF" play "$@" --state-dir "$STATE" --image-dir "$IMAGES" --cgroup-root "$CG_ROOT" 2>&1; }
-# the first pods hold their IPs until they go: note them to check release
+# a pod of its own keeps the node network up while the first ones go
 other=$(manifest other <<'YAML'
 apiVersion: v1
 kind: Pod
@@ -83,6 +83,8 @@ ipo=$(awk '$1 == "other" {print $5}' <<<"$("$SKIFF" ps --state-dir "$STATE" 2>&1
 out=$(play --down "$f")
 like "$out" "pod/web-1 removed" "play --down removes the pods"
 ok "the node network stays while a pod uses it" test -n "$(innode ip -o link show skiff0 2>/dev/null)"
+is "$(ls "$STATE/net/ipam" | grep '^10\.' | tr '\n' ' ')" "$ipo " "the removed pods' IPs were released, the other's kept"
+unlike "$(innode nft list map ip skiff hostports)" "8080" "the hostPort is gone"
 is "$(fetch_in "$STATE/netns/default_other" "http://$ipo:8888/")" "other" "... and that pod still answers"
 # the same pods again at once, while the kernel may still hold the old veths
 out=$(play --detach "$f")
